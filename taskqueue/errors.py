@@ -1,0 +1,35 @@
+"""The one exception root of swarm, and the queue's own failures.
+
+Every error a user can cause or meet derives from `SwarmError`; its message names the
+thing (file, field, task, session) and the reason, so the CLI prints it as one line.
+"""
+
+from __future__ import annotations
+
+
+class SwarmError(Exception):
+    """Root of every error swarm reports to a user."""
+
+
+class StoreError(SwarmError):
+    """The database cannot be opened or used: the message names the path and the cause."""
+
+
+class StoreBusy(StoreError):
+    """The database stayed locked by other writers past every retry."""
+
+
+class InvalidTask(SwarmError):
+    """A task or plan was refused before anything was enqueued."""
+
+
+class UnknownSession(SwarmError):
+    """No session has that id (or id prefix)."""
+
+
+class AmbiguousSession(SwarmError):
+    """More than one session starts with that prefix."""
+
+
+class UnknownTask(SwarmError):
+    """No task has that id."""

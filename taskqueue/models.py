@@ -1,0 +1,146 @@
+"""The queue's data: tasks, sessions, workers and counts, as small pydantic models."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaskStatus(StrEnum):
+    """Where a task is in its lifecycle (see DESIGN.md, "The task lifecycle")."""
+
+    BLOCKED = "blocked"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.DEAD, TaskStatus.CANCELLED}
+)
+UNSUCCESSFUL_STATUSES = frozenset({TaskStatus.FAILED, TaskStatus.DEAD, TaskStatus.CANCELLED})
+
+
+class SessionStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class NewTask(BaseModel):
+    """A task to enqueue.
+
+    `key` names the task within one `enqueue_plan` batch so that `depends_on` can refer to
+    it; `depends_on` holds such keys (str) or ids of tasks already in the session (int).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str | None = None
+    role: str = Field(min_length=1)
+    skill: str | None = None
+    title: str = ""
+    input: dict[str, Any] = Field(default_factory=dict)
+    priority: int = 0
+    depends_on: list[str | int] = Field(default_factory=list)
+    max_attempts: int = Field(default=3, ge=1)
+    timeout_s: float | None = Field(default=None, gt=0)
+    not_before: float | None = None
+    run_on_partial: bool = False
+
+
+class Task(BaseModel):
+    """A task as stored, with its current lease and outcome."""
+
+    id: int
+    session_id: str
+    key: str | None
+    role: str
+    skill: str | None
+    title: str
+    input: dict[str, Any]
+    priority: int
+    status: TaskStatus
+    attempt: int
+    max_attempts: int
+    timeout_s: float | None
+    not_before: float | None
+    run_on_partial: bool
+    lease_owner: str | None
+    lease_expires: float | None
+    result: Any = None
+    error: str | None = None
+    checkpoint: Any = None
+    progress: float | None = None
+    progress_note: str | None = None
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    depends_on: list[int] = Field(default_factory=list)
+
+
+class Session(BaseModel):
+    """One request and everything done for it."""
+
+    id: str
+    request: str
+    status: SessionStatus
+    options: dict[str, Any] = Field(default_factory=dict)
+    created_at: float
+    finished_at: float | None = None
+
+
+class WorkerStatus(StrEnum):
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    DEAD = "dead"
+
+
+class WorkerInfo(BaseModel):
+    """A worker process as registered in the store."""
+
+    id: str
+    role: str
+    pid: int
+    host: str = ""
+    session_id: str | None = None
+    concurrency: int = 1
+    status: WorkerStatus = WorkerStatus.RUNNING
+    started_at: float = 0.0
+    heartbeat_at: float = 0.0
+    running: list[int] = Field(default_factory=list)
+    rss_mb: float | None = None
+
+
+class WorkerBeat(BaseModel):
+    """What a worker reports with each heartbeat."""
+
+    running: list[int] = Field(default_factory=list)
+    rss_mb: float | None = None
+    status: WorkerStatus = WorkerStatus.RUNNING
+
+
+class StatusCount(BaseModel):
+    session_id: str
+    role: str
+    status: TaskStatus
+    count: int
+
+
+class Completion(BaseModel):
+    """One attempt's successful outcome, for `complete_many`."""
+
+    task_id: int
+    attempt: int
+    result: Any = None

@@ -1,0 +1,103 @@
+"""JSON in and out of the database, and rows to models."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from typing import Any
+
+from taskqueue.errors import InvalidTask
+from taskqueue.models import Session, Task, WorkerInfo
+
+
+def to_json(value: Any, field: str) -> str:
+    """Encode `value`, or raise InvalidTask naming the first field that cannot be encoded."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        where, why = _first_unencodable(value, field)
+        raise InvalidTask(f"{where}: not JSON-serialisable ({why})") from exc
+
+
+def _first_unencodable(value: Any, path: str) -> tuple[str, str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return path, f"key {key!r} is a {type(key).__name__}, not a string"
+            found = _first_unencodable(item, f"{path}.{key}")
+            if found[1]:
+                return found
+        return path, ""
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _first_unencodable(item, f"{path}[{index}]")
+            if found[1]:
+                return found
+        return path, ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, f"{value} is not a finite number"
+    if value is None or isinstance(value, str | int | float | bool):
+        return path, ""
+    return path, f"a {type(value).__name__} value"
+
+
+def from_json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def row_to_task(row: sqlite3.Row, depends_on: list[int] | None = None) -> Task:
+    return Task(
+        id=row["id"],
+        session_id=row["session_id"],
+        key=row["key"],
+        role=row["role"],
+        skill=row["skill"],
+        title=row["title"],
+        input=json.loads(row["input"]),
+        priority=row["priority"],
+        status=row["status"],
+        attempt=row["attempt"],
+        max_attempts=row["max_attempts"],
+        timeout_s=row["timeout_s"],
+        not_before=row["not_before"] or None,
+        run_on_partial=bool(row["run_on_partial"]),
+        lease_owner=row["lease_owner"],
+        lease_expires=row["lease_expires"],
+        result=from_json(row["result"]),
+        error=row["error"],
+        checkpoint=from_json(row["checkpoint"]),
+        progress=row["progress"],
+        progress_note=row["progress_note"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        depends_on=depends_on or [],
+    )
+
+
+def row_to_session(row: sqlite3.Row) -> Session:
+    return Session(
+        id=row["id"],
+        request=row["request"],
+        status=row["status"],
+        options=json.loads(row["options"]),
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+def row_to_worker(row: sqlite3.Row) -> WorkerInfo:
+    return WorkerInfo(
+        id=row["id"],
+        role=row["role"],
+        pid=row["pid"],
+        host=row["host"],
+        session_id=row["session_id"],
+        concurrency=row["concurrency"],
+        status=row["status"],
+        started_at=row["started_at"],
+        heartbeat_at=row["heartbeat_at"],
+        running=json.loads(row["running"]),
+        rss_mb=row["rss_mb"],
+    )

@@ -1,0 +1,91 @@
+"""Waking waiters when the database changes, without spinning.
+
+This process's own commits wake waiters directly. Other processes' commits are seen as a
+change to the WAL file, watched with watchfiles. A wake-up can arrive just before the
+commit is visible to readers, so every wake-up is echoed once more a moment later: a
+waiter that found nothing on the first wake looks again instead of sleeping until its
+fallback timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+import watchfiles
+
+logger = logging.getLogger(__name__)
+
+ECHO_S = 0.005
+# watchfiles' rust loop yields a change once `step` ms pass with no further change.
+WATCH_STEP_MS = 1
+WATCH_DEBOUNCE_MS = 20
+
+
+class News:
+    """A version counter bumped on every change, and waiting for it to move."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._db_path = db_path
+        self._version = 0
+        self._changed = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def notify(self) -> None:
+        """Something changed: wake every waiter, and once more shortly after."""
+        self._bump()
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().call_later(ECHO_S, self._bump)
+
+    def _bump(self) -> None:
+        self._version += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait(self, max_wait_s: float, after_version: int | None = None) -> bool:
+        """Wait until the version passes `after_version` (default: now) or `max_wait_s`."""
+        self._ensure_watcher()
+        if after_version is not None and self._version > after_version:
+            return True
+        changed = self._changed
+        try:
+            await asyncio.wait_for(changed.wait(), max_wait_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def _ensure_watcher(self) -> None:
+        if self._watcher is None and not self._stop.is_set():
+            self._watcher = asyncio.get_running_loop().create_task(
+                self._watch(), name=f"news-watcher:{self._db_path.name}"
+            )
+
+    async def _watch(self) -> None:
+        watched = {self._db_path.name + "-wal", self._db_path.name}
+        try:
+            async for _changes in watchfiles.awatch(
+                self._db_path.parent,
+                watch_filter=lambda _change, path: Path(path).name in watched,
+                debounce=WATCH_DEBOUNCE_MS,
+                step=WATCH_STEP_MS,
+                stop_event=self._stop,
+                recursive=False,
+            ):
+                self.notify()
+        except Exception:
+            # Waiters still wake on their fallback timeout; the store keeps working.
+            logger.exception("watching %s for changes failed; polling instead", self._db_path)
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None

@@ -1,0 +1,84 @@
+"""The SQLite schema, versioned with `PRAGMA user_version`.
+
+`MIGRATIONS[i]` takes a database from version i to i+1. Append, never edit: a database
+made by an older swarm is upgraded in place on open; one made by a newer swarm is refused.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: sessions, tasks, task dependencies, messages, workers.
+    """
+    CREATE TABLE sessions (
+        id           TEXT PRIMARY KEY,
+        request      TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        options      TEXT NOT NULL DEFAULT '{}',
+        created_at   REAL NOT NULL,
+        finished_at  REAL
+    );
+    CREATE TABLE tasks (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id     TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        key            TEXT,
+        role           TEXT NOT NULL,
+        skill          TEXT,
+        title          TEXT NOT NULL DEFAULT '',
+        input          TEXT NOT NULL DEFAULT '{}',
+        priority       INTEGER NOT NULL DEFAULT 0,
+        status         TEXT NOT NULL,
+        attempt        INTEGER NOT NULL DEFAULT 0,
+        max_attempts   INTEGER NOT NULL DEFAULT 3,
+        timeout_s      REAL,
+        not_before     REAL NOT NULL DEFAULT 0,
+        run_on_partial INTEGER NOT NULL DEFAULT 0,
+        lease_owner    TEXT,
+        lease_expires  REAL,
+        result         TEXT,
+        error          TEXT,
+        checkpoint     TEXT,
+        progress       REAL,
+        progress_note  TEXT,
+        created_at     REAL NOT NULL,
+        started_at     REAL,
+        finished_at    REAL
+    );
+    -- The claim reads this index in order: ready tasks of a role, highest priority, oldest.
+    CREATE INDEX tasks_ready ON tasks(role, priority DESC, id) WHERE status = 'queued';
+    CREATE INDEX tasks_running ON tasks(lease_owner) WHERE status = 'running';
+    CREATE INDEX tasks_lease ON tasks(lease_expires) WHERE status = 'running';
+    CREATE INDEX tasks_session ON tasks(session_id, status);
+    CREATE TABLE task_deps (
+        task_id     INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        depends_on  INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        PRIMARY KEY (task_id, depends_on)
+    ) WITHOUT ROWID;
+    CREATE INDEX task_deps_reverse ON task_deps(depends_on, task_id);
+    -- AUTOINCREMENT: an id is never reused after pruning, so a reader's offset stays valid.
+    CREATE TABLE messages (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        time     REAL NOT NULL,
+        channel  TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        sender   TEXT NOT NULL,
+        body     TEXT NOT NULL
+    );
+    CREATE INDEX messages_channel ON messages(channel, id);
+    CREATE INDEX messages_time ON messages(time);
+    CREATE TABLE workers (
+        id            TEXT PRIMARY KEY,
+        role          TEXT NOT NULL,
+        pid           INTEGER NOT NULL,
+        host          TEXT NOT NULL DEFAULT '',
+        session_id    TEXT,
+        concurrency   INTEGER NOT NULL DEFAULT 1,
+        status        TEXT NOT NULL,
+        started_at    REAL NOT NULL,
+        heartbeat_at  REAL NOT NULL,
+        running       TEXT NOT NULL DEFAULT '[]',
+        rss_mb        REAL
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

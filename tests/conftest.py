@@ -1,0 +1,26 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from support.clock import FakeClock
+from taskqueue import RetryPolicy, SqliteStore
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SqliteStore]:
+    store = await SqliteStore.open(
+        tmp_path / "swarm.db", clock=clock, retry=RetryPolicy(base_s=1.0, max_s=60.0),
+        rng=lambda: 0.0,
+    )
+    yield store
+    await store.close()

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: a fake clock and the storage contract suite."""
