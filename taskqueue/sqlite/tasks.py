@@ -7,6 +7,7 @@ transaction, so the bus never disagrees with the queue.
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -80,6 +81,9 @@ async def enqueue_plan(
 
 def _task_row(now: float, session_id: str, task: NewTask, index: int) -> tuple[Any, ...]:
     label = f"task {task.key or index}"
+    if task.not_before is not None and math.isnan(task.not_before):
+        # SQLite stores NaN as NULL, which would surface as a constraint error.
+        raise InvalidTask(f"{label}: not_before is not a number")
     return (
         session_id, task.key, task.role, task.skill, task.title,
         to_json(task.input, f"{label}: input"), task.priority,
@@ -155,7 +159,8 @@ async def complete_many(
         "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)) "
         "UPDATE tasks SET status = 'done', finished_at = ?, progress = 1.0, "
         "lease_owner = NULL, lease_expires = NULL, error = NULL, "
-        "result = (SELECT c.result FROM c WHERE c.id = tasks.id) "
+        # Matched on the attempt too: a stale completion in the same batch has the same id.
+        "result = (SELECT c.result FROM c WHERE c.id = tasks.id AND c.attempt = tasks.attempt) "
         "WHERE status = 'running' AND (id, attempt) IN (SELECT id, attempt FROM c) "
         "RETURNING id, session_id, attempt",
         (json.dumps(batch), now),

@@ -1,0 +1,51 @@
+"""The per-session blackboard: a directory of Markdown files with front matter.
+
+``Blackboard(root, session_id)`` is the whole API: confined paths, atomic writes that never
+replace another task's file, reading, listing, a tree for the CLI, and a live watcher.
+"""
+
+from blackboard.board import Blackboard, BlackboardFile, OnWrite
+from blackboard.errors import (
+    BlackboardError,
+    BlackboardFileNotFound,
+    InvalidBlackboardPath,
+    InvalidSessionId,
+    OverwriteRefused,
+    PathOutsideSession,
+)
+from blackboard.frontmatter import FrontMatter
+from blackboard.layout import (
+    ANALYSIS,
+    CONTEXT_FILE,
+    CRITIQUES,
+    DESIGNS,
+    FINAL,
+    FINAL_REPORT,
+    FINDINGS,
+    FOLDERS,
+    output_name,
+    sanitize_stem,
+)
+
+__all__ = [
+    "ANALYSIS",
+    "CONTEXT_FILE",
+    "CRITIQUES",
+    "DESIGNS",
+    "FINAL",
+    "FINAL_REPORT",
+    "FINDINGS",
+    "FOLDERS",
+    "Blackboard",
+    "BlackboardError",
+    "BlackboardFile",
+    "BlackboardFileNotFound",
+    "FrontMatter",
+    "InvalidBlackboardPath",
+    "InvalidSessionId",
+    "OnWrite",
+    "OverwriteRefused",
+    "PathOutsideSession",
+    "output_name",
+    "sanitize_stem",
+]

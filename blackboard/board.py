@@ -1,0 +1,218 @@
+"""The blackboard of one session: the directory ``<root>/<session_id>/`` and its API."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from blackboard.atomic import folder_lock, write_atomic
+from blackboard.errors import (
+    BlackboardError,
+    BlackboardFileNotFound,
+    InvalidBlackboardPath,
+    InvalidSessionId,
+    OverwriteRefused,
+)
+from blackboard.frontmatter import FrontMatter, render, split
+from blackboard.layout import FOLDERS, output_name
+from blackboard.listing import list_files, render_tree
+from blackboard.paths import ConfinedPath, confine
+from blackboard.watch import watch_changes
+
+logger = logging.getLogger(__name__)
+
+OnWrite = Callable[[str, FrontMatter | None], None]
+"""Called after each successful write with the file's relative path and front matter."""
+
+Clock = Callable[[], datetime]
+
+_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class BlackboardFile(BaseModel):
+    """One file read from the blackboard: its path in the session, provenance and body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    front_matter: FrontMatter | None
+    body: str
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Blackboard:
+    """The per-session blackboard directory, ``<root>/<session_id>/``.
+
+    Every path given to it is relative to the session and confined to it; every write is
+    atomic, carries front matter, and never replaces a file another task wrote. It knows
+    nothing of the queue or the bus: ``on_write`` lets the layer above announce writes.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        session_id: str,
+        *,
+        on_write: OnWrite | None = None,
+        clock: Clock = _utc_now,
+    ) -> None:
+        if not _SESSION_ID.fullmatch(session_id):
+            raise InvalidSessionId(
+                session_id, "use letters, digits, '.', '_' and '-', starting with a letter or digit"
+            )
+        self._root = Path(root).absolute()
+        self._session_id = session_id
+        self._on_write = on_write
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"Blackboard({str(self._root)!r}, {self._session_id!r})"
+
+    @property
+    def path(self) -> Path:
+        """The session's directory."""
+        return self._root / self._session_id
+
+    @property
+    def session_id(self) -> str:
+        """The session this blackboard belongs to."""
+        return self._session_id
+
+    def create(self) -> None:
+        """Make the session directory and its folders; harmless when they exist."""
+        for folder in FOLDERS:
+            (self.path / folder).mkdir(parents=True, exist_ok=True)
+
+    def exists(self) -> bool:
+        """Whether the session directory exists."""
+        return self.path.is_dir()
+
+    def write(self, path: str, text: str, meta: FrontMatter | None = None) -> Path:
+        """Write ``text`` under front matter ``meta`` to ``path`` atomically; return its location.
+
+        ``meta.time`` is stamped when missing. Overwriting is allowed for a file without a
+        task in its front matter and for the same task's own file; a file written by another
+        task raises ``OverwriteRefused``. Missing folders on the way are created.
+        """
+        if path.endswith("/"):
+            raise InvalidBlackboardPath(path, self._session_id, "a path ending in '/' is a folder")
+        target = confine(self.path, path, self._session_id)
+        stamped = self._stamp(meta)
+        # Encode first: text that cannot be written fails before any file exists.
+        data = render(stamped, text).encode("utf-8")
+        self._make_parent(path, target)
+        with folder_lock(target.absolute.parent):
+            self._refuse_foreign_overwrite(path, target, stamped.task)
+            write_atomic(target.absolute, data)
+        self._announce(target.relative, stamped)
+        return target.absolute
+
+    def write_output(self, folder: str, stem: str, text: str, meta: FrontMatter) -> Path:
+        """Write a task's output as ``<folder>/<stem>--t<task>-a<attempt>.md``.
+
+        The name is unique per task and attempt, so a retry never replaces the output of the
+        attempt before it. ``stem`` is reduced to ``[a-z0-9-]``; ``meta`` must name the task
+        and the attempt.
+        """
+        if meta.task is None or meta.attempt is None:
+            raise BlackboardError(
+                f"write_output to {folder!r} in session {self._session_id} needs the task id "
+                "and the attempt in its front matter, to name the file"
+            )
+        parent = confine(self.path, folder, self._session_id, allow_root=True).relative
+        name = output_name(stem, meta.task, meta.attempt)
+        return self.write(f"{parent}/{name}" if parent else name, text, meta)
+
+    def read(self, path: str) -> BlackboardFile:
+        """Read one file: its front matter (None for a hand-written file) and its body."""
+        target = confine(self.path, path, self._session_id)
+        front_matter, body = split(self._read_whole(path, target))
+        return BlackboardFile(path=target.relative, front_matter=front_matter, body=body)
+
+    def read_text(self, path: str) -> str:
+        """The file's whole text, front matter included, as ``cat`` shows it."""
+        return self._read_whole(path, confine(self.path, path, self._session_id))
+
+    def list(self, folder: str = "") -> builtins.list[str]:
+        """The files under ``folder`` (the whole session by default), recursively.
+
+        Paths are posix, relative to the session (ready for ``read``), and sorted; a
+        folder that does not exist yet has no files.
+        """
+        target = confine(self.path, folder, self._session_id, allow_root=True)
+        if target.absolute.is_file():
+            raise InvalidBlackboardPath(folder, self._session_id, "it is a file, not a folder")
+        return list_files(self.path, target.absolute)
+
+    def tree(self) -> str:
+        """The session's folders and files drawn as an indented tree."""
+        self._require_session()
+        return render_tree(self.path, self._session_id)
+
+    async def watch(
+        self, stop_event: asyncio.Event | None = None
+    ) -> AsyncIterator[builtins.list[str]]:
+        """Yield batches of relative paths of files added or modified, until ``stop_event``."""
+        self._require_session()
+        async for paths in watch_changes(self.path, stop_event):
+            yield paths
+
+    def _stamp(self, meta: FrontMatter | None) -> FrontMatter:
+        meta = meta if meta is not None else FrontMatter()
+        if meta.time is not None:
+            return meta
+        # Validate rather than copy so that the clock's time is normalized to UTC.
+        return FrontMatter.model_validate({**meta.model_dump(), "time": self._clock()})
+
+    def _make_parent(self, path: str, target: ConfinedPath) -> None:
+        try:
+            target.absolute.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise InvalidBlackboardPath(
+                path, self._session_id, "a folder on the path is a file"
+            ) from None
+
+    def _refuse_foreign_overwrite(
+        self, path: str, target: ConfinedPath, writer_task: int | None
+    ) -> None:
+        if target.absolute.is_dir():
+            raise InvalidBlackboardPath(path, self._session_id, "it is a folder")
+        if not target.absolute.exists():
+            return
+        existing, _ = split(self._read_whole(path, target))
+        owner_task = existing.task if existing is not None else None
+        if owner_task is not None and owner_task != writer_task:
+            raise OverwriteRefused(target.relative, self._session_id, owner_task, writer_task)
+
+    def _read_whole(self, path: str, target: ConfinedPath) -> str:
+        try:
+            raw = target.absolute.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            raise BlackboardFileNotFound(target.relative, self._session_id) from None
+        except IsADirectoryError:
+            raise InvalidBlackboardPath(path, self._session_id, "it is a folder") from None
+        # A hand-written file in another encoding still reads, with stand-ins for bad bytes.
+        return raw.decode("utf-8", errors="replace")
+
+    def _announce(self, relative: str, meta: FrontMatter) -> None:
+        if self._on_write is None:
+            return
+        try:
+            self._on_write(relative, meta)
+        except Exception:
+            # The file is written; a failing listener must not make the write look failed.
+            logger.exception("blackboard on_write callback failed for %s", relative)
+
+    def _require_session(self) -> None:
+        if not self.exists():
+            raise BlackboardFileNotFound("", self._session_id)

@@ -1,0 +1,59 @@
+"""The shape of a session's blackboard directory and the names of the files in it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+CONTEXT_FILE = "context.md"
+"""The request, the plan and the options, written when the session starts."""
+
+FINAL_REPORT = "final/report.md"
+"""The synthesized report, the last file a session writes."""
+
+FINDINGS = "findings"
+DESIGNS = "designs"
+ANALYSIS = "analysis"
+CRITIQUES = "critiques"
+FINAL = "final"
+
+FOLDERS: tuple[str, ...] = (FINDINGS, DESIGNS, ANALYSIS, CRITIQUES, FINAL)
+"""The folders every session starts with."""
+
+TEMP_SUFFIX = ".swarm-tmp"
+"""Ends the name of a file being written; such files are never listed or reported."""
+
+STEM_MAX_LENGTH = 60
+"""Long enough for a title's first words, short enough for any file system's name limit."""
+
+_NOT_STEM_CHARACTERS = re.compile(r"[^a-z0-9]+")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name (not a path) is one of our temporary files."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def temp_name(final_name: str, token: str) -> str:
+    """The name of the temporary file that will become ``final_name``."""
+    return f".{final_name}.{token}{TEMP_SUFFIX}"
+
+
+def sanitize_stem(stem: str) -> str:
+    """Reduce a free-form stem (a title, a query) to ``[a-z0-9-]``, bounded in length.
+
+    Accents are folded to their base letters so that 'Résumé' becomes 'resume'; a stem
+    with nothing usable left becomes 'output'.
+    """
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    dashed = _NOT_STEM_CHARACTERS.sub("-", folded.lower()).strip("-")
+    bounded = dashed[:STEM_MAX_LENGTH].rstrip("-")
+    return bounded or "output"
+
+
+def output_name(stem: str, task: int, attempt: int) -> str:
+    """The file name of a task's output, unique per task and attempt.
+
+    A retry writes ``…-a2.md`` beside ``…-a1.md`` instead of over it.
+    """
+    return f"{sanitize_stem(stem)}--t{task}-a{attempt}.md"

@@ -1,0 +1,80 @@
+"""Confinement: every path a caller gives is resolved inside the session directory.
+
+A path is refused before any file is touched when it is empty, holds a NUL byte or a
+backslash, is absolute, has a '..' component, names a temporary file, or reaches through a
+symlink (a file or any folder on the way) to somewhere outside the session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
+
+from blackboard.errors import InvalidBlackboardPath, PathOutsideSession
+from blackboard.layout import is_temp_name
+
+
+class ConfinedPath(NamedTuple):
+    """A path checked to lie inside a session: its relative posix form and its location."""
+
+    relative: str
+    absolute: Path
+
+
+def confine(
+    session_dir: Path, path: str, session_id: str, *, allow_root: bool = False
+) -> ConfinedPath:
+    """Resolve ``path`` (relative to the session) inside ``session_dir`` or raise.
+
+    ``allow_root`` lets an empty path or '.' name the session directory itself, which
+    listing wants and writing does not. Raises ``PathOutsideSession`` for an escape and
+    ``InvalidBlackboardPath`` for a path that is malformed.
+    """
+    relative = _normalize(path, session_id, allow_root=allow_root)
+    absolute = session_dir / relative if relative else session_dir
+    if not _stays_inside(session_dir, absolute):
+        raise PathOutsideSession(path, session_id, "a symlink on the path leads outside it")
+    return ConfinedPath(relative, absolute)
+
+
+def is_inside(session_dir: Path, location: Path) -> bool:
+    """Whether ``location``, with every symlink followed, lies inside ``session_dir``."""
+    return _stays_inside(session_dir, location)
+
+
+def _normalize(path: str, session_id: str, *, allow_root: bool) -> str:
+    if not isinstance(path, str):
+        raise InvalidBlackboardPath(repr(path), session_id, "a path must be a str")
+    if not path.strip():
+        if allow_root and not path:
+            return ""
+        raise InvalidBlackboardPath(path, session_id, "the path is empty")
+    if "\x00" in path:
+        raise InvalidBlackboardPath(path, session_id, "a NUL byte is not allowed")
+    if "\\" in path:
+        # A backslash is a separator on Windows and a plain character on POSIX; refusing it
+        # keeps one meaning everywhere.
+        raise InvalidBlackboardPath(path, session_id, "a backslash is not allowed; use '/'")
+    pure = PurePosixPath(path)
+    if pure.is_absolute():
+        raise PathOutsideSession(path, session_id, "an absolute path is not allowed")
+    if ".." in pure.parts:
+        raise PathOutsideSession(path, session_id, "'..' is not allowed")
+    relative = pure.as_posix()
+    if relative == ".":
+        if allow_root:
+            return ""
+        raise InvalidBlackboardPath(path, session_id, "it names the session itself")
+    if any(is_temp_name(part) for part in pure.parts):
+        raise InvalidBlackboardPath(path, session_id, "it names a temporary file")
+    return relative
+
+
+def _stays_inside(session_dir: Path, location: Path) -> bool:
+    # resolve() follows every symlink that exists, dangling ones included, so a link
+    # anywhere on the way (a folder or the file itself) is judged by where it really goes.
+    try:
+        return location.resolve().is_relative_to(session_dir.resolve())
+    except (OSError, RuntimeError):
+        # A symlink loop: it leads nowhere we could confine.
+        return False

@@ -1,0 +1,64 @@
+"""What the supervisor runs: which workers, with which settings, and how it restarts them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class WorkerSettings(BaseModel):
+    """Settings handed to every worker on its command line."""
+
+    lease_s: float = Field(default=10.0, gt=0)
+    heartbeat_s: float = Field(default=1.0, gt=0)
+    default_timeout_s: float = Field(default=600.0, gt=0)
+    max_rss_mb: float = Field(default=1024.0, gt=0)
+    grace_s: float = Field(default=10.0, ge=0)
+    retry_base_s: float = Field(default=1.0, ge=0)
+    retry_max_s: float = Field(default=60.0, ge=0)
+    idle_poll_s: float = Field(default=1.0, gt=0)
+
+
+class RoleWorkers(BaseModel):
+    count: int = Field(default=1, ge=0, le=256)
+    concurrency: int = Field(default=1, ge=1, le=1024)
+
+
+class SupervisorConfig(BaseModel):
+    """Which workers to keep alive and how to watch them."""
+
+    home: Path
+    roles: dict[str, RoleWorkers]
+    session_id: str | None = None
+    skills_dirs: list[Path] = Field(default_factory=list)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    # A worker silent this long is taken to be hung and is killed.
+    heartbeat_timeout_s: float = Field(default=10.0, gt=0)
+    # A started worker has this long to register before it is taken to be stuck.
+    startup_timeout_s: float = Field(default=30.0, gt=0)
+    watch_interval_s: float = Field(default=0.5, gt=0)
+    restart_backoff_s: float = Field(default=0.1, ge=0)
+    restart_backoff_max_s: float = Field(default=30.0, ge=0)
+    # This many crashes of one role within the window: the role keeps crashing.
+    crash_loop_count: int = Field(default=5, ge=1)
+    crash_loop_window_s: float = Field(default=60.0, gt=0)
+    stop_timeout_s: float = Field(default=15.0, gt=0)
+
+
+def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid: int) -> list[str]:
+    """The real command line of one worker process."""
+    role_workers = config.roles[role]
+    argv = [
+        sys.executable, "-m", "worker", "--role", role, "--home", str(config.home),
+        "--worker-id", worker_id, "--parent-pid", str(parent_pid),
+        "--concurrency", str(role_workers.concurrency),
+    ]
+    if config.session_id:
+        argv += ["--session", config.session_id]
+    for directory in config.skills_dirs:
+        argv += ["--skills-dir", str(directory)]
+    for name, value in config.worker.model_dump().items():
+        argv += [f"--{name.replace('_', '-')}", repr(value)]
+    return argv

@@ -1,0 +1,209 @@
+"""The supervisor: keeps each role's workers alive, and makes a dead worker cost only a
+restart.
+
+Each worker is a real process in its own process group. A death is noticed at once (the
+process exits) or by silence (no heartbeat: the group is killed). The dead worker's leases
+are released at once, so its tasks run again elsewhere with the attempt counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.supervision import SupervisorConfig, worker_argv
+from taskqueue import WORKERS_CHANNEL, Store, WorkerStatus
+from taskqueue.messages import WorkerCrashed
+from worker.exit_codes import EXIT_RECYCLE, EXIT_STOPPED
+
+logger = logging.getLogger(__name__)
+
+# A worker that ran this long before crashing was healthy: its restart backoff starts over.
+HEALTHY_AFTER_S = 10.0
+
+
+@dataclass
+class Slot:
+    """One place for a worker of a role; its process is replaced when it dies."""
+
+    role: str
+    index: int
+    worker_id: str = ""
+    process: asyncio.subprocess.Process | None = None
+    spawned_at: float = 0.0
+    restarts: int = 0
+    consecutive_crashes: int = 0
+    crash_times: list[float] = field(default_factory=list)
+    killed_for: str = ""
+
+
+class Supervisor:
+    """Starts, watches, restarts and stops the workers of one configuration."""
+
+    def __init__(self, config: SupervisorConfig, store: Store) -> None:
+        self.config = config
+        self._store = store
+        self._slots = [Slot(role, i) for role, rw in config.roles.items() for i in range(rw.count)]
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self.failing_roles: set[str] = set()
+        self._log_dir = config.home / "logs"
+
+    @property
+    def slots(self) -> list[Slot]:
+        return list(self._slots)
+
+    async def start(self) -> None:
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        for slot in self._slots:
+            await self._spawn(slot)
+        self._keep(self._watch(), "supervisor-watch")
+
+    def _keep(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _spawn(self, slot: Slot) -> None:
+        slot.worker_id = f"{slot.role}.{slot.index}-{secrets.token_hex(3)}"
+        argv = worker_argv(self.config, slot.role, slot.worker_id, os.getpid())
+        log_name = f"{self.config.session_id or 'all'}-{slot.role}-{slot.index}.log"
+        # A local append-only file: opening it does not block the loop for long.
+        with open(self._log_dir / log_name, "ab") as log:  # noqa: ASYNC230
+            slot.process = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True,  # its own group: killpg reaches a skill's children
+            )
+        slot.spawned_at = time.time()
+        slot.killed_for = ""
+        logger.info("started worker %s (pid %d)", slot.worker_id, slot.process.pid)
+        self._keep(self._await_exit(slot, slot.process, slot.worker_id), f"reap-{slot.worker_id}")
+
+    async def _await_exit(
+        self, slot: Slot, process: asyncio.subprocess.Process, worker_id: str
+    ) -> None:
+        code = await process.wait()
+        if self._stopping:
+            return
+        await self._handle_exit(slot, process.pid, worker_id, code)
+
+    async def _handle_exit(self, slot: Slot, pid: int, worker_id: str, code: int) -> None:
+        planned = code in (EXIT_STOPPED, EXIT_RECYCLE) and not slot.killed_for
+        reason = slot.killed_for or _describe_exit(code)
+        released = await self._store.release_worker(worker_id, f"worker {worker_id} {reason}")
+        await self._store.set_worker_status(
+            worker_id, WorkerStatus.STOPPED if planned else WorkerStatus.DEAD)
+        if planned:
+            logger.info("worker %s exited (%s); replacing it", worker_id, reason)
+            slot.consecutive_crashes = 0
+            delay = 0.0
+        else:
+            delay = self._count_crash(slot)
+            await self._store.publish(WORKERS_CHANNEL, WorkerCrashed(
+                worker=worker_id, role=slot.role, pid=pid,
+                exit_code=code if code >= 0 else None, signal=-code if code < 0 else None,
+                released=released, reason=self._crash_note(slot, reason, delay)))
+            logger.warning("worker %s %s; released %s; restart in %.2f s",
+                           worker_id, reason, released, delay)
+        slot.restarts += 1
+        await asyncio.sleep(delay)
+        if not self._stopping:
+            await self._spawn(slot)
+
+    def _count_crash(self, slot: Slot) -> float:
+        """Record a crash; the restart delay grows while the slot keeps crashing."""
+        if time.time() - slot.spawned_at > HEALTHY_AFTER_S:
+            slot.consecutive_crashes = 0
+        now = time.monotonic()
+        window = self.config.crash_loop_window_s
+        slot.crash_times = [t for t in slot.crash_times if now - t < window] + [now]
+        slot.consecutive_crashes += 1
+        recent = sum(len([t for t in s.crash_times if now - t < window])
+                     for s in self._slots if s.role == slot.role)
+        if recent >= self.config.crash_loop_count:
+            self.failing_roles.add(slot.role)
+        delay = self.config.restart_backoff_s * 2 ** (slot.consecutive_crashes - 1)
+        return float(min(self.config.restart_backoff_max_s, delay))
+
+    def _crash_note(self, slot: Slot, reason: str, delay: float) -> str:
+        if slot.role in self.failing_roles:
+            return (f"{reason}; role {slot.role!r} keeps crashing "
+                    f"({self.config.crash_loop_count}+ crashes in "
+                    f"{self.config.crash_loop_window_s:g} s), next restart in {delay:.1f} s")
+        return reason
+
+    async def _watch(self) -> None:
+        """Kill the silent, requeue expired leases (of workers not ours, too), heal roles."""
+        while not self._stopping:
+            await asyncio.sleep(self.config.watch_interval_s)
+            try:
+                await self._kill_silent_workers()
+                await self._store.requeue_expired()
+            except Exception:
+                logger.exception("supervisor watch failed; trying again")
+
+    async def _kill_silent_workers(self) -> None:
+        beats = {w.id: w.heartbeat_at for w in await self._store.list_workers()}
+        now = time.time()
+        for slot in self._slots:
+            process = slot.process
+            if process is None or process.returncode is not None or slot.killed_for:
+                continue
+            last = beats.get(slot.worker_id)
+            silent_for = now - (last if last is not None else slot.spawned_at)
+            limit = (self.config.heartbeat_timeout_s if last is not None
+                     else self.config.startup_timeout_s)
+            if silent_for > limit:
+                slot.killed_for = f"sent no heartbeat for {silent_for:.1f} s and was killed"
+                logger.warning("worker %s is hung: killing its process group", slot.worker_id)
+                _signal_group(process, signal.SIGKILL)
+            elif slot.role in self.failing_roles and now - slot.spawned_at > 3 * limit:
+                self.failing_roles.discard(slot.role)
+
+    async def stop(self) -> None:
+        """SIGTERM every worker, give them their grace period, then SIGKILL; always reap."""
+        self._stopping = True
+        for task in list(self._tasks):
+            task.cancel()
+        live = [s for s in self._slots if s.process and s.process.returncode is None]
+        for slot in live:
+            assert slot.process is not None
+            _signal_group(slot.process, signal.SIGTERM)
+        deadline = self.config.worker.grace_s + self.config.stop_timeout_s
+        waits = [asyncio.ensure_future(s.process.wait()) for s in live if s.process]
+        if waits:
+            await asyncio.wait(waits, timeout=deadline)
+        for slot in live:
+            assert slot.process is not None
+            if slot.process.returncode is None:
+                logger.warning("worker %s ignored SIGTERM: killing it", slot.worker_id)
+                _signal_group(slot.process, signal.SIGKILL)
+            await slot.process.wait()
+            # A worker killed before it could release its tasks: release them now.
+            await self._store.release_worker(slot.worker_id, f"worker {slot.worker_id} stopped")
+            await self._store.set_worker_status(slot.worker_id, WorkerStatus.STOPPED)
+
+
+def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed by {name}"
+    if code == EXIT_RECYCLE:
+        return "asked to be replaced"
+    return f"exited with status {code}"

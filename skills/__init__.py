@@ -1,0 +1,27 @@
+"""Skills: the two contracts, the registry, the task context and the built-in skills."""
+
+from skills.context import TaskContext
+from skills.contracts import Fail, Retry, SkillResult, SwarmContext, SwarmSkill
+from skills.errors import BadSkillInput, SkillLoadError, UnknownSkill
+from skills.loader import SkillKind, SkillSpec
+from skills.registry import DEFAULT_SKILL_FOR_ROLE, LoadFailure, SkillRegistry
+from skills.runner import SyncSkillTimedOut, run_skill
+
+__all__ = [
+    "DEFAULT_SKILL_FOR_ROLE",
+    "BadSkillInput",
+    "Fail",
+    "LoadFailure",
+    "Retry",
+    "SkillKind",
+    "SkillLoadError",
+    "SkillRegistry",
+    "SkillResult",
+    "SkillSpec",
+    "SwarmContext",
+    "SwarmSkill",
+    "SyncSkillTimedOut",
+    "TaskContext",
+    "UnknownSkill",
+    "run_skill",
+]

@@ -1,0 +1,119 @@
+"""`TaskContext`: the `SwarmContext` a swarm-aware skill gets for one attempt of a task."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from typing import Any
+
+from blackboard import Blackboard, FrontMatter
+from taskqueue import NewTask, Store, SwarmError, Task, session_channel
+from taskqueue.messages import BODY_TYPES, BlackboardWritten
+
+
+class SessionBlackboard:
+    """The session's blackboard as a skill sees it: paths relative to the session, every
+    file stamped with this task's provenance, and every write announced on the bus."""
+
+    def __init__(self, board: Blackboard, base: FrontMatter, store: Store, sender: str) -> None:
+        self._board = board
+        self._base = base
+        self._store = store
+        self._sender = sender
+        self._loop = asyncio.get_running_loop()
+        self._announcing: set[asyncio.Task[int]] = set()
+        self.written: builtins.list[str] = []
+
+    def read(self, path: str) -> str:
+        return self._board.read(path).body
+
+    def list(self, folder: str = "") -> builtins.list[str]:
+        return self._board.list(folder)
+
+    def write(self, path: str, text: str, sources: builtins.list[str] | None = None) -> str:
+        """Write `text` at `path` in the session; returns the path written."""
+        meta = self._base.model_copy(update={"sources": list(sources or [])})
+        location = self._board.write(path, text, meta)
+        return self._written(location.relative_to(self._board.path).as_posix())
+
+    def write_output(self, folder: str, stem: str, text: str,
+                     sources: builtins.list[str] | None = None) -> str:
+        """Write under a name unique to this task and attempt; returns the path written."""
+        meta = self._base.model_copy(update={"sources": list(sources or [])})
+        location = self._board.write_output(folder, stem, text, meta)
+        return self._written(location.relative_to(self._board.path).as_posix())
+
+    def _written(self, relative: str) -> str:
+        self.written.append(relative)
+        # Skills may write from a worker thread; the bus is reached from the event loop.
+        self._loop.call_soon_threadsafe(self._announce, relative)
+        return relative
+
+    def _announce(self, relative: str) -> None:
+        body = BlackboardWritten(session_id=self._board.session_id, path=relative,
+                                 task_id=self._base.task)
+        task = self._loop.create_task(self._store.publish(
+            session_channel(self._board.session_id), body, sender=self._sender))
+        self._announcing.add(task)
+
+    async def drain(self) -> None:
+        """Wait until every write so far has been announced."""
+        await asyncio.sleep(0)  # let announcements scheduled from threads start
+        while self._announcing:
+            pending, self._announcing = self._announcing, set()
+            await asyncio.gather(*pending)
+
+
+class TaskContext:
+    """Where a skill runs, and what it may do there (INTERFACES.md, "Skill files")."""
+
+    def __init__(
+        self, store: Store, task: Task, *, worker_id: str, skill: str, board: Blackboard,
+        llm: Any = None,
+    ) -> None:
+        self._store = store
+        self._task = task
+        self._worker_id = worker_id
+        self._cancelled = False
+        self.input: dict[str, Any] = dict(task.input)
+        self.task_id = task.id
+        self.session_id = task.session_id
+        self.role = task.role
+        self.attempt = task.attempt
+        self.restored: Any = task.checkpoint
+        self.llm = llm
+        base = FrontMatter(task=task.id, role=task.role, skill=skill, worker=worker_id,
+                           attempt=task.attempt, title=task.title or None)
+        self.blackboard = SessionBlackboard(board, base, store, worker_id)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the session or this task is being cancelled."""
+        return self._cancelled
+
+    def mark_cancelled(self) -> None:
+        self._cancelled = True
+
+    async def progress(self, fraction: float, note: str = "") -> None:
+        await self._store.report_progress(self.task_id, self.attempt, fraction, note)
+
+    async def publish(self, kind: str, body: dict[str, Any]) -> None:
+        if kind in BODY_TYPES:
+            raise SwarmError(f"message kind {kind!r} is swarm's own; choose another name")
+        await self._store.publish(session_channel(self.session_id), body, kind=kind,
+                                  sender=self._worker_id)
+
+    async def enqueue(
+        self, *, role: str, skill: str | None = None,
+        input: dict[str, Any] | None = None,  # noqa: A002 - the name INTERFACES.md gives
+        priority: int = 0, depends_on: list[int] | None = None, title: str = "",
+    ) -> int:
+        """Add a follow-up task to this session; returns its id."""
+        return await self._store.enqueue(self.session_id, NewTask(
+            role=role, skill=skill, input=input or {}, priority=priority,
+            depends_on=list(depends_on or []), title=title,
+        ))
+
+    async def checkpoint(self, state: Any) -> None:
+        """Save state that a later attempt of this task receives as `ctx.restored`."""
+        await self._store.save_checkpoint(self.task_id, self.attempt, state)

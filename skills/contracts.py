@@ -1,0 +1,78 @@
+"""The two skill contracts, and what a skill may return or raise.
+
+A legacy skill is any class with `def execute(self, **kwargs)` (or named parameters):
+it gets the task's input as keyword arguments and its return value is written to the
+blackboard for it. A swarm-aware skill has `async def execute(self, ctx)` and gets a
+`SwarmContext`. Subclassing `SwarmSkill` is optional; it only documents the contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, Field
+
+from taskqueue import SwarmError
+
+
+class SkillResult(BaseModel):
+    """What a swarm-aware skill may return: files it wrote, a summary, small data."""
+
+    summary: str = ""
+    files: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Retry(SwarmError):
+    """Raised by a skill: try again, after `defer` seconds if given."""
+
+    def __init__(self, reason: str = "the skill asked to retry", defer: float | None = None):
+        super().__init__(reason)
+        self.defer = defer
+
+
+class Fail(SwarmError):
+    """Raised by a skill: this task cannot succeed; fail it now, without retries."""
+
+
+class BlackboardView(Protocol):
+    """The part of the session's blackboard a skill sees."""
+
+    def read(self, path: str) -> str: ...
+    def write(self, path: str, text: str, sources: list[str] | None = None) -> str: ...
+    def list(self, folder: str = "") -> list[str]: ...
+
+
+class SwarmContext(Protocol):
+    """What a swarm-aware skill's `ctx` offers (INTERFACES.md, "Skill files")."""
+
+    input: dict[str, Any]
+    task_id: int
+    session_id: str
+    role: str
+    attempt: int
+    blackboard: BlackboardView
+    restored: Any
+    llm: Any
+
+    @property
+    def cancelled(self) -> bool: ...
+    async def progress(self, fraction: float, note: str = "") -> None: ...
+    async def publish(self, kind: str, body: dict[str, Any]) -> None: ...
+    async def enqueue(
+        self, *, role: str, skill: str | None = None,
+        input: dict[str, Any] | None = None,  # noqa: A002 - the name INTERFACES.md gives
+        priority: int = 0, depends_on: list[int] | None = None, title: str = "",
+    ) -> int: ...
+    async def checkpoint(self, state: Any) -> None: ...
+
+
+class SwarmSkill:
+    """Base class for swarm-aware skills (optional: the `execute(ctx)` shape is enough)."""
+
+    name: ClassVar[str] = ""
+    roles: ClassVar[tuple[str, ...]] = ()
+    input_model: ClassVar[type[BaseModel] | None] = None
+
+    async def execute(self, ctx: SwarmContext) -> SkillResult | str | None:
+        raise NotImplementedError

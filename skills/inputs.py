@@ -1,0 +1,64 @@
+"""Checking a task's input against what a skill accepts.
+
+A skill may declare `input_model` (a pydantic model). A legacy skill without one has a
+model read from its `execute` signature, so `def execute(self, text: str, n: int = 3)`
+refuses `{"n": "x"}` or a missing `text` before the skill runs, naming the field.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from skills.errors import BadSkillInput
+
+
+class _AnyInput(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+def model_from_signature(execute: Any, skill_name: str) -> type[BaseModel]:
+    """A pydantic model of `execute`'s named parameters; extra keys are refused
+    unless the function takes **kwargs."""
+    fields: dict[str, Any] = {}
+    takes_any = False
+    for param in list(inspect.signature(execute).parameters.values()):
+        if param.name == "self":
+            continue
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            takes_any = True
+            continue
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            continue
+        annotation = Any if param.annotation is inspect.Parameter.empty else param.annotation
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (annotation, default)
+    if not fields and takes_any:
+        return _AnyInput
+    config = ConfigDict(extra="allow" if takes_any else "forbid", arbitrary_types_allowed=True)
+    model: type[BaseModel] = create_model(
+        f"{skill_name}_input", __config__=config, **fields
+    )
+    return model
+
+
+def check_input(model: type[BaseModel], data: dict[str, Any], skill_name: str) -> BaseModel:
+    """Validate, or raise BadSkillInput naming each field and reason."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"input.{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise BadSkillInput(f"skill {skill_name!r}: {problems}") from exc
+
+
+def as_kwargs(validated: BaseModel, data: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for a legacy execute: the validated fields plus allowed extras."""
+    values = dict(validated)
+    extra = validated.model_extra or {}
+    values.update({key: data[key] for key in extra if key in data})
+    return values

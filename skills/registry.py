@@ -1,0 +1,168 @@
+"""The skill registry: built-ins, entry points and skill directories, held on an instance.
+
+A duplicate name or a file that fails to import is recorded in `failures` and listed by
+`swarm skills`; it never replaces a skill already registered. Skill directories are
+re-read when a file changes (`refresh`), so running workers pick up edited skills.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from skills.errors import SkillLoadError, UnknownSkill
+from skills.loader import SkillSpec, load_file, load_object, spec_for_class
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "swarm.skills"
+
+# The skill a task runs when it names none, by role.
+DEFAULT_SKILL_FOR_ROLE = {
+    "planner": "plan",
+    "researcher": "research",
+    "analyst": "analyze",
+    "architect": "design",
+    "critic": "critique",
+    "coordinator": "synthesize",
+}
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    origin: str
+    error: str
+
+
+@dataclass(frozen=True)
+class _FileState:
+    mtime_ns: int
+    size: int
+
+
+class SkillRegistry:
+    """Every skill this process can run, by name."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, SkillSpec] = {}
+        self._failures: dict[str, list[LoadFailure]] = {}
+        self._directories: list[Path] = []
+        self._files: dict[Path, _FileState] = {}
+
+    @property
+    def failures(self) -> list[LoadFailure]:
+        return [f for origin in sorted(self._failures) for f in self._failures[origin]]
+
+    def specs(self) -> list[SkillSpec]:
+        return sorted(self._specs.values(), key=lambda s: s.name)
+
+    def register_class(self, cls: type, origin: str) -> SkillSpec:
+        spec = spec_for_class(cls, origin)
+        self._add(spec)
+        return spec
+
+    def _add(self, spec: SkillSpec) -> None:
+        taken = self._specs.get(spec.name)
+        if taken is not None and taken.origin != spec.origin:
+            raise SkillLoadError(
+                f"{spec.origin}: skill {spec.name!r} is already defined by {taken.origin}"
+            )
+        self._specs[spec.name] = spec
+
+    def _add_all(self, origin: str, specs: Iterable[SkillSpec]) -> None:
+        for spec in specs:
+            try:
+                self._add(spec)
+            except SkillLoadError as exc:
+                self._record(origin, str(exc))
+
+    def _record(self, origin: str, error: str) -> None:
+        logger.warning("skill load failure: %s", error)
+        self._failures.setdefault(origin, []).append(LoadFailure(origin, error))
+
+    def add_builtins(self) -> None:
+        from skills.builtin import BUILTIN_SKILLS
+
+        for cls in BUILTIN_SKILLS:
+            self.register_class(cls, "builtin")
+
+    def add_entry_points(self) -> None:
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            origin = f"entry point {entry.name} ({entry.value})"
+            try:
+                self._add_all(origin, load_object(entry.load(), origin))
+            except SkillLoadError as exc:
+                self._record(origin, str(exc))
+            except Exception as exc:
+                self._record(origin, f"{origin}: failed to load: {type(exc).__name__}: {exc}")
+
+    def add_directory(self, directory: Path) -> None:
+        """Load every `*.py` in `directory`, and watch it for changes from now on."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise SkillLoadError(f"{directory}: skills directory does not exist")
+        if directory not in self._directories:
+            self._directories.append(directory)
+        self.refresh()
+
+    def refresh(self) -> list[Path]:
+        """Reload the skill files that were added, changed or removed; returns them."""
+        current = {path: _state(path) for d in self._directories for path in _skill_files(d)}
+        changed = sorted(
+            [p for p, s in current.items() if self._files.get(p) != s]
+            + [p for p in self._files if p not in current]
+        )
+        for path in changed:
+            self._forget(str(path))
+        for path in changed:
+            if path in current:
+                self._load(path)
+        self._files = current
+        return changed
+
+    def _forget(self, origin: str) -> None:
+        self._failures.pop(origin, None)
+        for name in [n for n, s in self._specs.items() if s.origin == origin]:
+            del self._specs[name]
+
+    def _load(self, path: Path) -> None:
+        try:
+            specs = load_file(path)
+        except SkillLoadError as exc:
+            self._record(str(path), str(exc))
+            return
+        self._add_all(str(path), specs)
+        logger.info("loaded %d skill(s) from %s", len(specs), path)
+
+    def get(self, name: str) -> SkillSpec:
+        spec = self._specs.get(name)
+        if spec is None:
+            known = ", ".join(sorted(self._specs)) or "none"
+            raise UnknownSkill(f"no skill named {name!r} (known: {known})")
+        return spec
+
+    def for_task(self, skill: str | None, role: str) -> SkillSpec:
+        """The skill a task runs: its own, its role's default, or the one skill of that role."""
+        if skill:
+            return self.get(skill)
+        default = DEFAULT_SKILL_FOR_ROLE.get(role)
+        if default:
+            return self.get(default)
+        for_role = [s for s in self._specs.values() if role in s.roles]
+        if len(for_role) == 1:
+            return for_role[0]
+        raise UnknownSkill(
+            f"role {role!r} has no default skill; name one with `skill` in the task"
+        )
+
+
+def _skill_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.py") if p.is_file())
+
+
+def _state(path: Path) -> _FileState:
+    stat = path.stat()
+    return _FileState(stat.st_mtime_ns, stat.st_size)

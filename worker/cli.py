@@ -1,0 +1,84 @@
+"""`python -m worker --role R`: start one worker by hand or from the supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from skills import SkillRegistry
+from taskqueue import SwarmError
+from worker.config import WorkerConfig
+from worker.exit_codes import EXIT_CANNOT_START
+from worker.loop import Worker
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("SWARM_HOME", ".swarm"))
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--role", required=True, help="The role whose tasks this worker claims.")
+@click.option("--home", type=click.Path(path_type=Path), default=None,
+              help="The workspace (default: $SWARM_HOME, else ./.swarm).")
+@click.option("--concurrency", type=int, default=1, show_default=True,
+              help="Tasks run at once.")
+@click.option("--session", "session_id", default=None,
+              help="Serve only this session (default: every session).")
+@click.option("--skills-dir", "skills_dirs", multiple=True,
+              type=click.Path(path_type=Path, file_okay=False),
+              help="A directory of skill files (repeatable); .swarm/skills is always read.")
+@click.option("--worker-id", default="", help="This worker's id (default: role-pid-random).")
+@click.option("--parent-pid", type=int, default=None,
+              help="Exit when this process (the supervisor) dies.")
+@click.option("--lease-s", type=float, default=10.0, show_default=True)
+@click.option("--heartbeat-s", type=float, default=1.0, show_default=True)
+@click.option("--default-timeout-s", type=float, default=600.0, show_default=True)
+@click.option("--max-rss-mb", type=float, default=1024.0, show_default=True)
+@click.option("--grace-s", type=float, default=10.0, show_default=True)
+@click.option("--retry-base-s", type=float, default=1.0, show_default=True)
+@click.option("--retry-max-s", type=float, default=60.0, show_default=True)
+@click.option("--idle-poll-s", type=float, default=1.0, show_default=True)
+def main(**options: object) -> None:
+    """Claim and run the tasks of one role until stopped."""
+    options["home"] = options["home"] or default_home()
+    options["skills_dirs"] = list(options["skills_dirs"])  # type: ignore[call-overload]
+    try:
+        config = WorkerConfig.model_validate(options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise click.UsageError(f"--{'-'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    logging.basicConfig(
+        level=os.environ.get("SWARM_LOG_LEVEL", "INFO"),
+        format=f"%(asctime)s %(levelname)s [{config.worker_id or config.role}] %(message)s",
+    )
+    # watchfiles logs every change it sees at INFO: the WAL changes with every commit.
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    try:
+        registry = build_registry(config)
+        worker = Worker(config, registry)
+        code = asyncio.run(worker.run())
+    except SwarmError as exc:
+        click.echo(f"worker: {exc}", err=True)
+        sys.exit(EXIT_CANNOT_START)
+    if worker.stuck_threads:
+        # A skill's thread cannot be stopped, and interpreter shutdown would wait for it.
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
+
+
+def build_registry(config: WorkerConfig) -> SkillRegistry:
+    registry = SkillRegistry()
+    registry.add_builtins()
+    registry.add_entry_points()
+    home_skills = config.home / "skills"
+    for directory in [*config.skills_dirs, home_skills]:
+        if directory.is_dir() or directory != home_skills:
+            registry.add_directory(directory)
+    return registry

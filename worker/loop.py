@@ -1,0 +1,240 @@
+"""The worker: claim up to the free slots, run each task's skill, record the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from blackboard import Blackboard
+from skills import (
+    SkillRegistry,
+    SkillResult,
+    SkillSpec,
+    TaskContext,
+    UnknownSkill,
+    run_skill,
+)
+from taskqueue import (
+    RetryPolicy,
+    SqliteStore,
+    Task,
+    TaskStatus,
+    WorkerBeat,
+    WorkerInfo,
+    WorkerStatus,
+)
+from worker import outcome
+from worker.completions import CompletionBatcher
+from worker.config import WorkerConfig, new_worker_id
+from worker.exit_codes import EXIT_RECYCLE, EXIT_STOPPED
+from worker.vitals import parent_is_gone, rss_mb, signal_me_when_parent_dies
+
+logger = logging.getLogger(__name__)
+
+# An orphaned worker gives its running tasks this long before it leaves anyway.
+ORPHAN_GRACE_S = 2.0
+
+
+@dataclass
+class Running:
+    task: Task
+    context: TaskContext
+    job: asyncio.Task[None]
+
+
+class Worker:
+    """One worker process's event loop. `run()` returns the process exit status."""
+
+    def __init__(self, config: WorkerConfig, registry: SkillRegistry) -> None:
+        self.config = config
+        self.id = config.worker_id or new_worker_id(config.role)
+        self._registry = registry
+        self._running: dict[int, Running] = {}
+        self._slot_freed = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._grace_s = config.grace_s
+        self._exit_code = EXIT_STOPPED
+        self.stuck_threads = False
+        self._boards: dict[str, Blackboard] = {}
+
+    async def run(self) -> int:
+        store = await SqliteStore.open(
+            self.config.db_path, sender=self.id,
+            retry=RetryPolicy(base_s=self.config.retry_base_s, max_s=self.config.retry_max_s),
+        )
+        self._store = store
+        self._completions = CompletionBatcher(store)
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(self.config.concurrency + 2, thread_name_prefix="skill"))
+        await store.register_worker(WorkerInfo(
+            id=self.id, role=self.config.role, pid=os.getpid(), host=socket.gethostname(),
+            session_id=self.config.session_id, concurrency=self.config.concurrency))
+        self._install_signal_handlers()
+        vitals = asyncio.create_task(self._heartbeats(), name="heartbeats")
+        logger.info("worker %s (role %s) started", self.id, self.config.role)
+        try:
+            await self._claim_and_run()
+            await self._finish_running()
+        finally:
+            vitals.cancel()
+            await self._leave()
+        return self._exit_code
+
+    async def _claim_and_run(self) -> None:
+        """The loop: while not stopping, fill the free slots, then wait for work or a slot."""
+        while not self._stopping.is_set():
+            self._registry.refresh()
+            seen = self._store.news_version
+            free = self.config.concurrency - len(self._running)
+            if free > 0:
+                claimed = await self._store.claim(
+                    self.id, [self.config.role], free, lease_s=self.config.lease_s,
+                    session_id=self.config.session_id)
+                for task in claimed:
+                    self._start(task)
+                if claimed:
+                    continue
+            await self._wait_for_work(seen, can_claim=free > 0)
+
+    async def _wait_for_work(self, seen: int, *, can_claim: bool) -> None:
+        self._slot_freed.clear()
+        waits: list[asyncio.Task[Any]] = [asyncio.create_task(self._slot_freed.wait()),
+                                          asyncio.create_task(self._stopping.wait())]
+        if can_claim:
+            waits.append(asyncio.create_task(
+                self._store.wait_for_news(self.config.idle_poll_s, seen)))
+        await asyncio.wait(waits, timeout=self.config.idle_poll_s,
+                           return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waits:
+            waiter.cancel()
+
+    def _start(self, task: Task) -> None:
+        spec: SkillSpec | UnknownSkill
+        try:
+            spec = self._registry.for_task(task.skill, task.role)
+        except UnknownSkill as exc:
+            spec = exc
+        skill_name = spec.name if isinstance(spec, SkillSpec) else task.skill or ""
+        context = TaskContext(self._store, task, worker_id=self.id, skill=skill_name,
+                              board=self._board_for(task.session_id))
+        job = asyncio.create_task(self._run_one(task, spec, context), name=f"task-{task.id}")
+        self._running[task.id] = Running(task, context, job)
+
+    async def _run_one(
+        self, task: Task, spec: SkillSpec | UnknownSkill, context: TaskContext
+    ) -> None:
+        timeout_s = task.timeout_s or self.config.default_timeout_s
+        result: SkillResult | None = None
+        error: BaseException | None = None
+        try:
+            if isinstance(spec, UnknownSkill):
+                raise spec
+            result = await run_skill(spec, context, timeout_s)
+        except asyncio.CancelledError:
+            # Cancelled because the task was cancelled or the grace period ran out:
+            # the store already says what happens to it.
+            self._running.pop(task.id, None)
+            self._slot_freed.set()
+            raise
+        except Exception as exc:
+            error = exc
+        ended = outcome.classify(error, result, timeout_s)
+        if ended.recycle_worker:
+            self._recycle("a sync skill is stuck past its timeout", stuck=True)
+        try:
+            await outcome.record(self._store, self._completions, task, ended)
+        finally:
+            self._running.pop(task.id, None)
+            self._slot_freed.set()
+
+    def _board_for(self, session_id: str) -> Blackboard:
+        board = self._boards.get(session_id)
+        if board is None:
+            board = Blackboard(self.config.home / "blackboard", session_id)
+            board.create()
+            self._boards[session_id] = board
+        return board
+
+    async def _heartbeats(self) -> None:
+        """Every beat: extend leases, report load and memory, notice cancellations,
+        a dead parent, and a memory ceiling."""
+        while True:
+            await asyncio.sleep(self.config.heartbeat_s)
+            if parent_is_gone(self.config.parent_pid):
+                self._orphaned()
+            memory = rss_mb()
+            status = WorkerStatus.STOPPING if self._stopping.is_set() else WorkerStatus.RUNNING
+            try:
+                await self._store.heartbeat(
+                    self.id, WorkerBeat(running=sorted(self._running), rss_mb=memory,
+                                        status=status),
+                    lease_s=self.config.lease_s)
+                await self._notice_cancellations()
+            except Exception:
+                logger.exception("heartbeat failed; trying again next beat")
+            if memory > self.config.max_rss_mb and not self._stopping.is_set():
+                self._recycle(f"memory {memory:.0f} MB passed the ceiling "
+                              f"{self.config.max_rss_mb:.0f} MB")
+
+    async def _notice_cancellations(self) -> None:
+        for task_id, running in list(self._running.items()):
+            current = await self._store.get_task(task_id)
+            attempt = running.task.attempt
+            lost = current.status is not TaskStatus.RUNNING or current.attempt != attempt
+            if lost and not running.context.cancelled:
+                logger.info("task %d is %s: cancelling its run", task_id, current.status)
+                running.context.mark_cancelled()
+                running.job.cancel()
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop)
+        loop.add_signal_handler(signal.SIGINT, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self._orphaned)
+        if self.config.parent_pid is not None:
+            signal_me_when_parent_dies(signal.SIGHUP)
+
+    def stop(self) -> None:
+        """Stop claiming; running tasks get the grace period, then are released."""
+        if not self._stopping.is_set():
+            logger.info("worker %s stopping", self.id)
+        self._stopping.set()
+
+    def _orphaned(self) -> None:
+        logger.warning("worker %s: the supervisor is gone; leaving", self.id)
+        self._grace_s = min(self._grace_s, ORPHAN_GRACE_S)
+        self.stop()
+
+    def _recycle(self, reason: str, *, stuck: bool = False) -> None:
+        logger.warning("worker %s will be replaced: %s", self.id, reason)
+        self._exit_code = EXIT_RECYCLE
+        self.stuck_threads = self.stuck_threads or stuck
+        self.stop()
+
+    async def _finish_running(self) -> None:
+        jobs = [r.job for r in self._running.values()]
+        if jobs:
+            await asyncio.wait(jobs, timeout=self._grace_s)
+        for running in list(self._running.values()):
+            running.job.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*jobs, return_exceptions=True)
+
+    async def _leave(self) -> None:
+        """Give back unfinished tasks and deregister; the store is closed last."""
+        with contextlib.suppress(Exception):
+            await self._completions.close()
+        try:
+            released = await self._store.release_worker(self.id, f"worker {self.id} stopped")
+            if released:
+                logger.info("released tasks %s", released)
+            await self._store.set_worker_status(self.id, WorkerStatus.STOPPED)
+        finally:
+            await self._store.close()
