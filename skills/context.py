@@ -114,6 +114,14 @@ class TaskContext:
             depends_on=list(depends_on or []), title=title,
         ))
 
+    async def enqueue_plan(self, tasks: list[NewTask]) -> list[int]:
+        """Add several follow-up tasks atomically (dependencies by `key` in the batch)."""
+        return await self._store.enqueue_plan(self.session_id, tasks)
+
+    async def session_tasks(self) -> list[Task]:
+        """Every task of this session, with status, attempts and errors."""
+        return await self._store.list_tasks(self.session_id)
+
     async def checkpoint(self, state: Any) -> None:
         """Save state that a later attempt of this task receives as `ctx.restored`."""
         await self._store.save_checkpoint(self.task_id, self.attempt, state)

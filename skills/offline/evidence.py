@@ -1,0 +1,232 @@
+"""Small, deterministic judgements over search results, for the analysis and critique skills.
+
+These are heuristics over words, not understanding: they say where to look, and their
+docstrings say exactly what they count so a report can state how a verdict was reached.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Literal
+
+from . import subquestions
+from .corpus import Passage
+
+__all__ = [
+    "MIN_PASSAGES_FOR_COMMON",
+    "MIN_SHARED_FRACTION",
+    "MIN_SHARED_TERMS",
+    "Strength",
+    "disagreements",
+    "evidence_strength",
+    "recurring_files",
+    "recurring_terms",
+    "stem",
+]
+
+Strength = Literal["strong", "weak", "none"]
+
+# Two sentences are about the same thing when they share at least this many stemmed key
+# terms, and at least this share of the terms of the shorter one; looser, and every pair
+# of sentences that mention "task", "queue" and "retry" would be flagged.
+MIN_SHARED_TERMS = 3
+MIN_SHARED_FRACTION = 0.5
+MIN_PASSAGES_FOR_COMMON = 6
+
+# "not", "never", "no longer", "cannot", any "n't" contraction, and a few pronouns of
+# absence. A bare "no" is left out: "no network" negates nothing another text claims.
+_NEGATION = re.compile(
+    r"\b(?:not|never|no\s+longer|cannot|nothing|none|neither|nor)\b|n['’]t\b", re.I
+)
+_CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+")
+# A Markdown heading is a clause of its own; a list item starts a new one.
+_HEADING = re.compile(r"#{1,6}(?:\s|$)")
+_LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,3}[.)])\s")
+_SUFFIXES = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("sses", "ss"),
+    ("ing", ""),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+)
+
+
+def evidence_strength(passages: Sequence[Passage], terms: Sequence[str] = ()) -> Strength:
+    """Grade the evidence that ``passages`` give for a sub-question.
+
+    The rule: a passage *supports* the sub-question when it contains at least half
+    (rounded up) of ``terms``, its keywords, compared after ``stem``; with no terms,
+    every passage supports. The evidence is ``"strong"`` when supporting passages come
+    from at least two different files (two sources, not one file repeating itself),
+    ``"weak"`` when there are passages but not that, and ``"none"`` when there are none.
+    Scores are not used: bm25 values depend on the size of the corpus, so no threshold
+    would mean the same thing in two corpora.
+    """
+    if not passages:
+        return "none"
+    wanted = [_term_stems(term) for term in dict.fromkeys(t.lower() for t in terms)]
+    needed = (len(wanted) + 1) // 2
+    supporting_files = {
+        p.path
+        for p in passages
+        if sum(parts <= _stems(p.text) for parts in wanted if parts) >= needed
+    }
+    return "strong" if len(supporting_files) >= 2 else "weak"
+
+
+def recurring_terms(texts: Sequence[str], top: int = 10) -> list[tuple[str, int]]:
+    """The key terms found in at least two of ``texts``, with the number of texts.
+
+    Terms are ``keywords`` of three or more characters, not bare numbers, grouped by
+    ``stem`` and shown in their most frequent spelling. Most widespread first, then by
+    total occurrences, then alphabetically; at most ``top`` of them.
+    """
+    spread: Counter[str] = Counter()  # stem -> texts it occurs in
+    total: Counter[str] = Counter()  # stem -> occurrences
+    spellings: dict[str, Counter[str]] = {}
+    for text in texts:
+        found = [t for t in subquestions.terms(text) if len(t) >= 3 and not t.isdigit()]
+        for term in found:
+            spellings.setdefault(stem(term), Counter())[term] += 1
+        total.update(stem(term) for term in found)
+        spread.update({stem(term) for term in found})
+    ranked = sorted(
+        (key for key, count in spread.items() if count >= 2),
+        key=lambda key: (-spread[key], -total[key], key),
+    )
+    return [(_spelling(spellings[key]), spread[key]) for key in ranked[: max(top, 0)]]
+
+
+def recurring_files(passages: Sequence[Passage], min_count: int = 2) -> list[tuple[str, int]]:
+    """Files cited by at least ``min_count`` of ``passages``, most cited first.
+
+    Every passage counts, so a file found again for another sub-question recurs.
+    Ties are broken by path.
+    """
+    counts = Counter(p.path for p in passages)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(path, count) for path, count in ranked if count >= min_count]
+
+
+def disagreements(passages: Sequence[Passage]) -> list[tuple[Passage, Passage]]:
+    """Pairs of passages from different files that may disagree.
+
+    The heuristic: one passage has a clause with a negation ("not", "never",
+    "no longer", "cannot", an "n't" contraction) and the other has a clause without
+    one, and the two clauses share at least ``MIN_SHARED_TERMS`` stemmed key terms,
+    which are also at least half of the terms of the shorter clause. Clauses end at
+    ".", "!", "?", ";", ":" and at Markdown headings and list items. Terms found in more
+    than three quarters of the passages (when there are at least
+    ``MIN_PASSAGES_FOR_COMMON``) are too common to tie two clauses together and are not
+    counted. The negating passage comes first.
+
+    It finds "never retry without a cap" against "retry without a cap, unlimited", but
+    also flags texts that merely contrast, and misses disagreements worded without a
+    negation: a prompt for a reader, not a verdict. Passages are deduplicated by
+    citation; pairs come in citation order.
+    """
+    unique = sorted(
+        {p.citation: p for p in passages}.values(), key=lambda p: (p.path, p.start_line)
+    )
+    clauses = {p.citation: _clauses(p.text) for p in unique}
+    common = _common_terms([set().union(*(t for _, t in c)) for c in clauses.values()])
+    for citation, found in clauses.items():
+        clauses[citation] = [(negated, stems - common) for negated, stems in found]
+    pairs: list[tuple[Passage, Passage]] = []
+    for first, second in combinations(unique, 2):
+        if first.path == second.path:
+            continue
+        if _contradicts(clauses[first.citation], clauses[second.citation]):
+            pairs.append((first, second))
+        elif _contradicts(clauses[second.citation], clauses[first.citation]):
+            pairs.append((second, first))
+    return pairs
+
+
+def stem(word: str) -> str:
+    """A crude English stem, enough to match "retries" with "retry", "leases" with "lease".
+
+    It strips one plural or verb ending, then a final "e"; it is not a linguist's stemmer
+    and need not be, as both sides of every comparison go through it.
+    """
+    word = word.lower()
+    if len(word) <= 3:
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + replacement
+            break
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+
+
+# Negation words are what differs between the two sentences, not what they share.
+_NEGATION_STEMS = frozenset(stem(w) for w in ("never", "nothing", "none", "neither", "longer"))
+
+
+def _spelling(spellings: Counter[str]) -> str:
+    return sorted(spellings.items(), key=lambda item: (-item[1], item[0]))[0][0]
+
+
+def _stems(text: str) -> set[str]:
+    """The stems of the words of ``text``, hyphenated words split into their parts."""
+    return {stem(part) for term in subquestions.keywords(text) for part in term.split("-")}
+
+
+def _term_stems(term: str) -> frozenset[str]:
+    return frozenset(stem(part) for part in term.split("-") if part)
+
+
+def _clauses(text: str) -> list[tuple[bool, set[str]]]:
+    """Each clause of ``text`` as (has a negation, its stemmed key terms)."""
+    found: list[tuple[bool, set[str]]] = []
+    for block in _blocks(text):
+        for clause in _CLAUSE_END.split(block):
+            found.append((bool(_NEGATION.search(clause)), _stems(clause) - _NEGATION_STEMS))
+    return found
+
+
+def _blocks(text: str) -> list[str]:
+    """Lines of ``text`` grouped into paragraphs, headings and list items."""
+    blocks: list[list[str]] = [[]]
+    for line in (raw.strip() for raw in text.split("\n")):
+        if not line or _HEADING.match(line) or _LIST_ITEM.match(line):
+            blocks.append([])
+        if line:
+            blocks[-1].append(line)
+        if _HEADING.match(line):
+            blocks.append([])
+    return [" ".join(block) for block in blocks if block]
+
+
+def _common_terms(per_passage: list[set[str]]) -> set[str]:
+    """Terms in more than three quarters of the passages.
+
+    Below ``MIN_PASSAGES_FOR_COMMON`` passages nothing is called common: in a handful of
+    search results every term of the query is in most of them by construction.
+    """
+    if len(per_passage) < MIN_PASSAGES_FOR_COMMON:
+        return set()
+    counts = Counter(term for terms in per_passage for term in terms)
+    return {term for term, count in counts.items() if count * 4 > len(per_passage) * 3}
+
+
+def _contradicts(negating: list[tuple[bool, set[str]]], other: list[tuple[bool, set[str]]]) -> bool:
+    """A negated clause in one text shares enough terms with a plain one in the other."""
+    return any(
+        _same_subject(stems, other_stems)
+        for negated, stems in negating
+        if negated
+        for other_negated, other_stems in other
+        if not other_negated
+    )
+
+
+def _same_subject(first: set[str], second: set[str]) -> bool:
+    shared = len(first & second)
+    smaller = min(len(first), len(second))
+    return shared >= MIN_SHARED_TERMS and shared >= MIN_SHARED_FRACTION * smaller
