@@ -52,6 +52,18 @@ class SkillRegistry:
         self._directories: list[Path] = []
         self._files: dict[Path, _FileState] = {}
 
+    @classmethod
+    def standard(cls, skills_dirs: Iterable[Path], home: Path) -> SkillRegistry:
+        """Built-ins, entry points, the given directories and `<home>/skills` if present."""
+        registry = cls()
+        registry.add_builtins()
+        registry.add_entry_points()
+        for directory in skills_dirs:
+            registry.add_directory(directory)
+        if (home / "skills").is_dir():
+            registry.add_directory(home / "skills")
+        return registry
+
     @property
     def failures(self) -> list[LoadFailure]:
         return [f for origin in sorted(self._failures) for f in self._failures[origin]]

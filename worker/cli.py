@@ -60,7 +60,7 @@ def main(**options: object) -> None:
     # watchfiles logs every change it sees at INFO: the WAL changes with every commit.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
     try:
-        registry = build_registry(config)
+        registry = SkillRegistry.standard(config.skills_dirs, config.home)
         worker = Worker(config, registry)
         code = asyncio.run(worker.run())
     except SwarmError as exc:
@@ -72,13 +72,3 @@ def main(**options: object) -> None:
         os._exit(code)
     sys.exit(code)
 
-
-def build_registry(config: WorkerConfig) -> SkillRegistry:
-    registry = SkillRegistry()
-    registry.add_builtins()
-    registry.add_entry_points()
-    home_skills = config.home / "skills"
-    for directory in [*config.skills_dirs, home_skills]:
-        if directory.is_dir() or directory != home_skills:
-            registry.add_directory(directory)
-    return registry

@@ -1,0 +1,310 @@
+"""`python -m orchestrator` (also `swarm`): the command line of INTERFACES.md."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from blackboard import BlackboardError
+from orchestrator import views
+from orchestrator.follow import Renderer, follow
+from orchestrator.progress import JsonRenderer, LiveRenderer, PlainRenderer
+from orchestrator.session_run import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    conclude,
+    run_session,
+    start_detached,
+)
+from orchestrator.session_start import RunOptions, create_session, ensure_started, prepare
+from orchestrator.workspace import Workspace, resolve_home
+from taskqueue import SessionStatus, Store, SwarmError
+
+T = TypeVar("T")
+
+home_option = click.option(
+    "--home", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="The workspace (default: $SWARM_HOME, else ./.swarm).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """A user's mistake is one line on stderr and exit 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (SwarmError, BlackboardError) as exc:
+            click.echo(f"swarm: error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            click.echo("swarm: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def workspace(home: Path | None) -> Workspace:
+    return Workspace(resolve_home(home))
+
+
+def existing_workspace(home: Path | None) -> Workspace:
+    ws = workspace(home)
+    if not ws.exists():
+        raise SwarmError(f"no swarm workspace at {ws.home} (start one with: swarm run \"...\")")
+    return ws
+
+
+def parse_workers(values: tuple[str, ...]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        role, sep, number = value.partition("=")
+        if not sep or not role.strip() or not number.strip().isdigit():
+            raise click.BadParameter(f"{value!r}: expected ROLE=N, e.g. researcher=3",
+                                     param_hint="--workers")
+        counts[role.strip()] = int(number)
+    return counts
+
+
+def renderer_for(as_json: bool) -> Renderer:
+    if as_json:
+        return JsonRenderer()
+    return LiveRenderer() if sys.stdout.isatty() else PlainRenderer()
+
+
+def set_up_logging() -> None:
+    logging.basicConfig(level=os.environ.get("SWARM_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """swarm: plan a request into tasks and run them on worker processes, offline."""
+    set_up_logging()
+
+
+@main.command()
+@click.argument("request")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None,
+              help="The directory research searches (default: the current directory).")
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="A plan file (TOML or JSON) instead of the planner.")
+@click.option("--workers", "workers", multiple=True, metavar="ROLE=N",
+              help="Worker processes for a role (repeatable).")
+@click.option("--skills-dir", "skills_dirs", multiple=True,
+              type=click.Path(path_type=Path), help="A directory of skill files (repeatable).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+              default=None, help="Give up after this many seconds (exit 3; resumable).")
+@click.option("--detach", is_flag=True, help="Return at once; the session runs on.")
+@home_option
+@json_option
+@reports_errors
+def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tuple[str, ...],
+        skills_dirs: tuple[Path, ...], timeout_s: float | None, detach: bool,
+        home: Path | None, as_json: bool) -> None:
+    """Plan, run and follow one session; print the report's path last."""
+    ws = workspace(home)
+    options = RunOptions(corpus=corpus, plan=plan_file, workers=parse_workers(workers),
+                         skills_dirs=list(skills_dirs), timeout_s=timeout_s)
+    ws.ensure_writable()
+    config = ws.config().with_worker_counts(options.workers)
+    request, options = prepare(ws, config, request, options)
+    sys.exit(run_async(_run(ws, request, options, detach, as_json)))
+
+
+async def _run(ws: Workspace, request: str, options: RunOptions, detach: bool,
+               as_json: bool) -> int:
+    store = await ws.open_store()
+    try:
+        session = await create_session(ws, store, request, options)
+        _announce_session(session.id, as_json)
+        if detach:
+            start_detached(ws, session.id)
+            return 0
+        return await _follow_to_end(ws, store, session.id, options.timeout_s, as_json)
+    finally:
+        await store.close()
+
+
+def _announce_session(session_id: str, as_json: bool) -> None:
+    if as_json:
+        JsonRenderer().line(kind="session", session_id=session_id)
+    else:
+        click.echo(session_id)
+
+
+async def _follow_to_end(ws: Workspace, store: Store, session_id: str, timeout_s: float | None,
+                         as_json: bool) -> int:
+    session = await store.get_session(session_id)
+    renderer = renderer_for(as_json)
+    code, summary = await run_session(ws, store, session, ws.config(), renderer,
+                                      timeout_s=timeout_s)
+    report = ws.report_path(session_id)
+    if as_json:
+        JsonRenderer().line(kind="run.finished", exit=code, summary=summary,
+                            report=str(report) if report.exists() else None)
+    else:
+        click.echo(summary, err=code != 0)
+        if report.exists():
+            click.echo(report)
+    return code
+
+
+@main.command()
+@click.argument("session_id", metavar="SESSION")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+              default=None, help="Give up after this many seconds (exit 3).")
+@home_option
+@json_option
+@reports_errors
+def resume(session_id: str, timeout_s: float | None, home: Path | None, as_json: bool) -> None:
+    """Start the workers again and finish a session, redoing no finished task."""
+    ws = existing_workspace(home)
+    sys.exit(run_async(_resume(ws, session_id, timeout_s, as_json)))
+
+
+async def _resume(ws: Workspace, prefix: str, timeout_s: float | None, as_json: bool) -> int:
+    store = await ws.open_store()
+    try:
+        session = await store.find_session(prefix)
+        if session.status is SessionStatus.CANCELLED:
+            raise SwarmError(f"session {session.id} was cancelled; it cannot be resumed")
+        await store.finish_session(session.id, SessionStatus.RUNNING)
+        await ensure_started(ws, store, session)
+        _announce_session(session.id, as_json)
+        return await _follow_to_end(ws, store, session.id, timeout_s, as_json)
+    finally:
+        await store.close()
+
+
+@main.command()
+@click.argument("session_id", metavar="SESSION")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+              default=None, help="Stop following after this many seconds (exit 3).")
+@home_option
+@json_option
+@reports_errors
+def watch(session_id: str, timeout_s: float | None, home: Path | None, as_json: bool) -> None:
+    """Follow a running session live until it ends."""
+    ws = existing_workspace(home)
+    sys.exit(run_async(_watch(ws, session_id, timeout_s, as_json)))
+
+
+async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, as_json: bool) -> int:
+
+    store = await ws.open_store()
+    try:
+        session = await store.find_session(prefix)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        import signal
+
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        end, _ = await follow(store, session.id, renderer_for(as_json), stop=stop,
+                              timeout_s=timeout_s)
+        code, summary = await conclude(ws, store, session.id, end)
+        click.echo(summary, err=code != 0)
+        if ws.report_path(session.id).exists() and code in (0, 1):
+            click.echo(ws.report_path(session.id))
+        return code
+    finally:
+        await store.close()
+
+
+@main.command()
+@home_option
+@json_option
+@reports_errors
+def sessions(home: Path | None, as_json: bool) -> None:
+    """One line per session: id, status, tasks done/total, age."""
+    ws = existing_workspace(home)
+    run_async(_with_store(ws, lambda store: views.show_sessions(store, as_json)))
+
+
+@main.command()
+@click.argument("session_id", metavar="SESSION")
+@home_option
+@json_option
+@reports_errors
+def status(session_id: str, home: Path | None, as_json: bool) -> None:
+    """The session's tasks: id, role, skill, status, attempts, time, error."""
+    ws = existing_workspace(home)
+
+    async def show(store: Store) -> None:
+        await views.show_status(store, await store.find_session(session_id), as_json)
+
+    run_async(_with_store(ws, show))
+
+
+@main.command()
+@click.argument("session_id", metavar="SESSION")
+@click.argument("path", required=False)
+@home_option
+@reports_errors
+def blackboard(session_id: str, path: str | None, home: Path | None) -> None:
+    """The session's blackboard as a tree, or one file."""
+    ws = existing_workspace(home)
+
+    async def show(store: Store) -> None:
+        views.show_blackboard(ws, await store.find_session(session_id), path)
+
+    run_async(_with_store(ws, show))
+
+
+@main.command()
+@click.argument("session_id", metavar="SESSION")
+@home_option
+@reports_errors
+def cancel(session_id: str, home: Path | None) -> None:
+    """Stop a session: queued tasks are cancelled, running ones asked to stop."""
+    ws = existing_workspace(home)
+
+    async def do_cancel(store: Store) -> None:
+        session = await store.find_session(session_id)
+        count = await store.cancel_session(session.id, "cancelled by the user")
+        click.echo(f"session {session.id} cancelled ({count} unfinished tasks cancelled)")
+
+    run_async(_with_store(ws, do_cancel))
+
+
+@main.command()
+@home_option
+@json_option
+@reports_errors
+def workers(home: Path | None, as_json: bool) -> None:
+    """The live workers: id, role, pid, tasks running, last heartbeat, memory."""
+    ws = existing_workspace(home)
+    run_async(_with_store(ws, lambda store: views.show_workers(store, as_json)))
+
+
+@main.command()
+@click.option("--skills-dir", "skills_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="A directory of skill files (repeatable).")
+@home_option
+@json_option
+@reports_errors
+def skills(skills_dirs: tuple[Path, ...], home: Path | None, as_json: bool) -> None:
+    """Every skill found, its kind, roles and origin; exit 1 if one failed to load."""
+    sys.exit(views.show_skills(workspace(home), list(skills_dirs), as_json))
+
+
+async def _with_store(ws: Workspace, action: Callable[[Store], Coroutine[Any, Any, None]]) -> None:
+    store = await ws.open_store()
+    try:
+        await action(store)
+    finally:
+        await store.close()

@@ -1,0 +1,141 @@
+"""Following a session on the bus until it ends, is interrupted, or runs out of time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from taskqueue import (
+    WORKERS_CHANNEL,
+    Message,
+    SessionStatus,
+    Store,
+    TaskStatus,
+    session_channel,
+)
+
+READ_BATCH = 500
+
+
+class FollowEnd(StrEnum):
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    TIMED_OUT = "timed out"
+
+
+@dataclass
+class RunningTask:
+    task_id: int
+    role: str
+    skill: str | None
+    worker: str
+    attempt: int
+    started: float
+    fraction: float | None = None
+    note: str = ""
+
+
+@dataclass
+class Progress:
+    """What a follower knows: counts by status and role, and what runs where."""
+
+    session_id: str
+    started: float
+    by_role: dict[str, Counter[str]] = field(default_factory=dict)
+    running: dict[int, RunningTask] = field(default_factory=dict)
+
+    @property
+    def totals(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for counts in self.by_role.values():
+            total.update(counts)
+        return total
+
+    @property
+    def finished(self) -> bool:
+        totals = self.totals
+        open_tasks = sum(n for s, n in totals.items() if not TaskStatus(s).is_terminal)
+        return sum(totals.values()) > 0 and open_tasks == 0
+
+    def track(self, message: Message) -> None:
+        body = message.body
+        if message.kind == "task.started":
+            self.running[body["task_id"]] = RunningTask(
+                body["task_id"], body["role"], body.get("skill"), body["worker"],
+                body["attempt"], message.time)
+        elif message.kind == "task.progress" and body["task_id"] in self.running:
+            self.running[body["task_id"]].fraction = body["fraction"]
+            self.running[body["task_id"]].note = body.get("note", "")
+        elif message.kind in ("task.done", "task.failed", "task.dead", "task.requeued"):
+            self.running.pop(body["task_id"], None)
+        elif message.kind == "task.cancelled":
+            for task_id in body["task_ids"]:
+                self.running.pop(task_id, None)
+
+
+class Renderer(Protocol):
+    def event(self, message: Message, progress: Progress) -> None: ...
+    def snapshot(self, progress: Progress) -> None: ...
+
+
+async def follow(
+    store: Store, session_id: str, renderer: Renderer, *, stop: asyncio.Event,
+    timeout_s: float | None = None,
+) -> tuple[FollowEnd, Progress]:
+    """Show the session's messages and progress until it ends, `stop` is set, or time is up."""
+    progress = Progress(session_id=session_id, started=time.time())
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    # Worker news from before we started belongs to other sessions' history.
+    workers_from = await store.last_message_id()
+    offset = 0
+    channels = [session_channel(session_id), WORKERS_CHANNEL]
+    while True:
+        seen = store.news_version
+        messages = await store.read(channels, after=offset, limit=READ_BATCH)
+        for message in messages:
+            offset = message.id
+            if message.channel == WORKERS_CHANNEL and message.id <= workers_from:
+                continue
+            progress.track(message)
+            renderer.event(message, progress)
+        await _count(store, progress)
+        renderer.snapshot(progress)
+        end = await _end_of(store, progress, stop, deadline)
+        if end is not None:
+            return end, progress
+        if len(messages) < READ_BATCH:
+            await _wait(store, stop, seen)
+
+
+async def _count(store: Store, progress: Progress) -> None:
+    by_role: dict[str, Counter[str]] = {}
+    for row in await store.counts(progress.session_id):
+        by_role.setdefault(row.role, Counter())[row.status] = row.count
+    progress.by_role = by_role
+
+
+async def _end_of(
+    store: Store, progress: Progress, stop: asyncio.Event, deadline: float | None
+) -> FollowEnd | None:
+    if progress.finished:
+        return FollowEnd.FINISHED
+    if (await store.get_session(progress.session_id)).status is SessionStatus.CANCELLED:
+        return FollowEnd.CANCELLED
+    if stop.is_set():
+        return FollowEnd.INTERRUPTED
+    if deadline is not None and time.monotonic() > deadline:
+        return FollowEnd.TIMED_OUT
+    return None
+
+
+async def _wait(store: Store, stop: asyncio.Event, seen: int) -> None:
+    waits = [asyncio.ensure_future(store.wait_for_news(1.0, seen)),
+             asyncio.ensure_future(stop.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waits:
+        waiter.cancel()

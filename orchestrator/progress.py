@@ -1,0 +1,133 @@
+"""Showing a running session: a live block on a terminal, plain lines otherwise, or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import TextIO
+
+from orchestrator.follow import Progress
+from taskqueue import Message
+
+STATUS_ORDER = ("blocked", "queued", "running", "done", "failed", "dead", "cancelled")
+# Messages worth a line of their own in plain output.
+PLAIN_KINDS = {
+    "task.started": "started",
+    "task.done": "done",
+    "task.failed": "failed",
+    "task.dead": "dead",
+    "task.requeued": "requeued",
+    "task.cancelled": "cancelled",
+    "worker.crashed": "crashed",
+}
+
+
+def elapsed(since: float) -> str:
+    seconds = int(time.time() - since)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def describe(message: Message) -> str | None:
+    """One line for a message, or None for those not worth one."""
+    body = message.body
+    label = PLAIN_KINDS.get(message.kind)
+    if label is None:
+        return None
+    if message.kind == "task.started":
+        return (f"task {body['task_id']} started: {body['role']}/{body.get('skill') or '-'} "
+                f"attempt {body['attempt']} on {body['worker']}")
+    if message.kind == "task.cancelled":
+        return f"tasks {body['task_ids']} cancelled: {body['reason']}"
+    if message.kind == "worker.crashed":
+        return f"worker {body['worker']} {body['reason']}; released {body['released']}"
+    if message.kind == "task.failed":
+        retry = "retry scheduled" if body.get("retry_at") else "no retry"
+        error = (body.get("error") or "").strip().splitlines()[-1:] or [""]
+        return f"task {body['task_id']} failed ({retry}): {error[0]}"
+    if message.kind == "task.requeued":
+        return f"task {body['task_id']} requeued: {body['reason']}"
+    if message.kind == "task.dead":
+        error = (body.get("error") or "").strip().splitlines()[-1:] or [""]
+        return f"task {body['task_id']} dead after attempt {body['attempt']}: {error[0]}"
+    return f"task {body['task_id']} {label}"
+
+
+def status_line(progress: Progress) -> str:
+    totals = progress.totals
+    parts = [f"{s} {totals[s]}" for s in STATUS_ORDER if totals.get(s)]
+    return f"[{elapsed(progress.started)}] " + (" · ".join(parts) or "starting")
+
+
+class PlainRenderer:
+    """A line per event, for logs and pipes."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self._out = out
+        self._last_status = ""
+
+    def event(self, message: Message, progress: Progress) -> None:
+        line = describe(message)
+        if line:
+            print(f"[{elapsed(progress.started)}] {line}", file=self._out, flush=True)
+
+    def snapshot(self, progress: Progress) -> None:
+        line = status_line(progress).split("] ", 1)[1]
+        if line != self._last_status:
+            self._last_status = line
+            print(f"[{elapsed(progress.started)}] tasks: {line}", file=self._out, flush=True)
+
+
+class JsonRenderer:
+    """Every message as one JSON line."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self._out = out
+
+    def event(self, message: Message, progress: Progress) -> None:
+        print(message.model_dump_json(), file=self._out, flush=True)
+
+    def snapshot(self, progress: Progress) -> None:
+        return None
+
+    def line(self, **fields: object) -> None:
+        print(json.dumps(fields, default=str), file=self._out, flush=True)
+
+
+class LiveRenderer:
+    """A block redrawn in place: tasks by status and role, what each worker is doing."""
+
+    def __init__(self, out: TextIO = sys.stdout, min_interval_s: float = 0.2) -> None:
+        self._out = out
+        self._drawn_lines = 0
+        self._last_draw = 0.0
+        self._min_interval_s = min_interval_s
+        self._notes: list[str] = []
+
+    def event(self, message: Message, progress: Progress) -> None:
+        if message.kind in ("task.failed", "task.dead", "worker.crashed"):
+            line = describe(message)
+            if line:
+                self._notes.append(f"[{elapsed(progress.started)}] {line}")
+
+    def snapshot(self, progress: Progress, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_draw < self._min_interval_s:
+            return
+        self._last_draw = now
+        lines = [status_line(progress)]
+        for role in sorted(progress.by_role):
+            counts = progress.by_role[role]
+            done = counts.get("done", 0)
+            lines.append(f"  {role:<12} {done}/{sum(counts.values())} done")
+        for task in sorted(progress.running.values(), key=lambda t: t.task_id):
+            share = f" {task.fraction:.0%}" if task.fraction is not None else ""
+            note = f" {task.note}" if task.note else ""
+            lines.append(f"    #{task.task_id} {task.role}/{task.skill or '-'} on "
+                         f"{task.worker} for {elapsed(task.started)}{share}{note}")
+        # Move up over the last block and clear it, print new notes, then the block.
+        erase = f"\x1b[{self._drawn_lines}F\x1b[J" if self._drawn_lines else ""
+        text = "\n".join([*self._notes, *lines])
+        self._notes.clear()
+        print(erase + text, file=self._out, flush=True)
+        self._drawn_lines = len(lines)

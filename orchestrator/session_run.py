@@ -1,0 +1,118 @@
+"""Running a session to its end: workers up, follow the bus, conclude with an exit status."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+from orchestrator.config import SwarmConfig
+from orchestrator.follow import FollowEnd, Renderer, follow
+from orchestrator.session_start import RunOptions
+from orchestrator.supervision import SupervisorConfig
+from orchestrator.supervisor import Supervisor
+from orchestrator.workspace import Workspace
+from taskqueue import Session, SessionStatus, Store, TaskStatus, WorkerStatus
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_TASKS_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_TIMED_OUT = 3
+EXIT_INTERRUPTED = 130
+
+
+def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> SupervisorConfig:
+    options = RunOptions.model_validate(session.options)
+    roles = config.with_worker_counts(options.workers).roles
+    return SupervisorConfig(
+        home=ws.home, session_id=session.id, skills_dirs=options.skills_dirs,
+        roles={name: role for name, role in roles.items() if role.count > 0},
+        worker=config.worker_settings(), heartbeat_timeout_s=config.heartbeat_timeout_s,
+    )
+
+
+async def run_session(
+    ws: Workspace, store: Store, session: Session, config: SwarmConfig, renderer: Renderer,
+    *, timeout_s: float | None,
+) -> tuple[int, str]:
+    """Start this session's workers, follow it to its end, stop the workers.
+
+    Returns the exit status and a one-line summary.
+    """
+    await release_leases_of_dead_workers(store)
+    await store.prune_messages(config.message_retention_s)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    supervisor = Supervisor(supervisor_config(ws, config, session), store)
+    try:
+        await supervisor.start()
+        end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
+    finally:
+        await asyncio.shield(supervisor.stop())
+    return await conclude(ws, store, session.id, end)
+
+
+async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd) -> tuple[int, str]:
+    """The exit status and summary for how the session ended (INTERFACES.md, `run`)."""
+    if end is FollowEnd.INTERRUPTED:
+        return EXIT_INTERRUPTED, (f"interrupted; the session can be finished with: "
+                                  f"swarm resume {session_id}")
+    if end is FollowEnd.TIMED_OUT:
+        return EXIT_TIMED_OUT, (f"timed out; the session can be finished with: "
+                                f"swarm resume {session_id}")
+    tasks = await store.list_tasks(session_id)
+    lost = [t for t in tasks if t.status in (TaskStatus.FAILED, TaskStatus.DEAD)]
+    report = ws.report_path(session_id)
+    if end is FollowEnd.CANCELLED:
+        return EXIT_TASKS_FAILED, "the session was cancelled"
+    ok = report.exists() and not lost
+    await store.finish_session(session_id, SessionStatus.DONE if ok else SessionStatus.FAILED)
+    if not report.exists():
+        return EXIT_TASKS_FAILED, "no report was written: the synthesis did not run"
+    if lost:
+        names = ", ".join(f"#{t.id} {t.role}/{t.skill or '-'} ({t.status})" for t in lost)
+        return EXIT_TASKS_FAILED, f"report written, but some tasks did not finish: {names}"
+    return EXIT_OK, f"report written ({len(tasks)} tasks done)"
+
+
+async def release_leases_of_dead_workers(store: Store) -> list[int]:
+    """Tasks held by workers of this host whose process is gone (say, after the
+    orchestrator was SIGKILLed) are released now instead of when their leases expire."""
+    released: list[int] = []
+    host = socket.gethostname()
+    for worker in await store.list_workers():
+        if worker.host == host and not _pid_alive(worker.pid):
+            released += await store.release_worker(worker.id, f"worker {worker.id} is gone")
+            await store.set_worker_status(worker.id, WorkerStatus.DEAD)
+    return released
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start_detached(ws: Workspace, session_id: str) -> int:
+    """Run the session in a background process of its own; returns its pid."""
+    ws.logs.mkdir(parents=True, exist_ok=True)
+    with open(ws.logs / f"session-{session_id}.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "resume", session_id,
+             "--home", str(ws.home)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        )
+    logger.info("session %s runs in the background as pid %d", session_id, process.pid)
+    return process.pid

@@ -1,0 +1,117 @@
+"""Starting a session: everything is checked first, then created in an order that a
+resume can finish if start-up is cut short."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from orchestrator.config import SwarmConfig
+from orchestrator.plan_file import load_plan
+from orchestrator.requests import check_request
+from orchestrator.workspace import Workspace
+from skills import SkillRegistry
+from skills.offline import CorpusError, CorpusIndex
+from taskqueue import NewTask, Session, Store, SwarmError
+
+
+class RunOptions(BaseModel):
+    """What `run` was started with; stored in the session so `resume` can do the same."""
+
+    corpus: Path | None = None
+    index: Path | None = None
+    plan: Path | None = None
+    workers: dict[str, int] = Field(default_factory=dict)
+    skills_dirs: list[Path] = Field(default_factory=list)
+    timeout_s: float | None = None
+    initial_tasks: list[NewTask] = Field(default_factory=list)
+
+
+class CorpusProblem(SwarmError):
+    """The corpus cannot be searched."""
+
+
+def prepare(
+    ws: Workspace, config: SwarmConfig, request: str, options: RunOptions
+) -> tuple[str, RunOptions]:
+    """Check the request, skills, corpus and plan; build the first tasks. Creates nothing
+    but the corpus's search index."""
+    request = check_request(request)
+    for directory in options.skills_dirs:
+        if not directory.is_dir():
+            raise SwarmError(f"--skills-dir {directory}: no such directory")
+    registry = SkillRegistry.standard(options.skills_dirs, ws.home)
+    corpus = (options.corpus or Path.cwd()).absolute()
+    index = ws.index_path(corpus)
+    _index_corpus(corpus, index)
+    roles = [name for name, role in config.roles.items() if role.count > 0]
+    if options.plan is not None:
+        initial = load_plan(options.plan, request=request, roles=roles, registry=registry,
+                            max_attempts=config.max_attempts)
+    else:
+        initial = [NewTask(
+            key="plan", role="planner", skill="plan", title="Plan the work", priority=100,
+            max_attempts=config.max_attempts,
+            input={"request": request, "corpus": str(corpus), "index": str(index),
+                   "max_attempts": config.max_attempts},
+        )]
+    missing = sorted({t.role for t in initial} - set(roles))
+    if missing:
+        raise SwarmError(f"no workers for role(s) {missing}: set them in config.toml "
+                         "or with --workers ROLE=N")
+    return request, options.model_copy(update={
+        "corpus": corpus, "index": index, "initial_tasks": initial,
+        "skills_dirs": [d.absolute() for d in options.skills_dirs],
+        "plan": options.plan.absolute() if options.plan else None,
+    })
+
+
+def _index_corpus(corpus: Path, index: Path) -> None:
+    try:
+        index.parent.mkdir(parents=True, exist_ok=True)
+        CorpusIndex(index, corpus).refresh()
+    except CorpusError as exc:
+        raise CorpusProblem(f"--corpus: {exc}") from exc
+
+
+async def create_session(
+    ws: Workspace, store: Store, request: str, options: RunOptions
+) -> Session:
+    session = await store.create_session(request, options.model_dump(mode="json"))
+    await ensure_started(ws, store, session)
+    return session
+
+
+async def ensure_started(ws: Workspace, store: Store, session: Session) -> None:
+    """Write context.md and enqueue the first tasks unless that was already done."""
+    options = RunOptions.model_validate(session.options)
+    board = ws.board(session.id)
+    board.create()
+    if "context.md" not in board.list(""):
+        board.write("context.md", render_context(session, options))
+    if not await store.list_tasks(session.id):
+        await store.enqueue_plan(session.id, options.initial_tasks)
+
+
+def render_context(session: Session, options: RunOptions) -> str:
+    started = datetime.fromtimestamp(session.created_at, UTC).isoformat(timespec="seconds")
+    lines = [
+        f"# {session.request.splitlines()[0][:120]}", "",
+        "## Request", "", session.request, "",
+        "## Options", "",
+        f"- session: `{session.id}`",
+        f"- started: {started}",
+        f"- corpus: `{options.corpus}`",
+        f"- plan: {'`' + str(options.plan) + '`' if options.plan else 'the offline planner'}",
+    ]
+    if options.workers:
+        lines.append("- workers: " + ", ".join(f"{r}={n}" for r, n in options.workers.items()))
+    for directory in options.skills_dirs:
+        lines.append(f"- skills directory: `{directory}`")
+    return "\n".join(lines) + "\n"
+
+
+def options_of(session: Session) -> RunOptions:
+    return RunOptions.model_validate(session.options)

@@ -1,0 +1,134 @@
+"""The commands that look at a workspace: sessions, status, blackboard, workers, skills."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from blackboard import BlackboardError
+from orchestrator.workspace import Workspace
+from skills import SkillRegistry
+from taskqueue import Session, Store, SwarmError, Task
+
+
+def age(since: float) -> str:
+    seconds = max(0, int(time.time() - since))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    )
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+async def show_sessions(store: Store, as_json: bool) -> None:
+    sessions = await store.list_sessions()
+    rows = []
+    for session in sessions:
+        counts = await store.counts(session.id)
+        done = sum(c.count for c in counts if c.status == "done")
+        total = sum(c.count for c in counts)
+        rows.append((session, done, total))
+    if as_json:
+        emit_json([{**s.model_dump(exclude={"options"}), "done": d, "total": t}
+                   for s, d, t in rows])
+        return
+    if not rows:
+        click.echo("no sessions yet: start one with  swarm run \"REQUEST\"")
+        return
+    click.echo(table(
+        [(s.id, s.status, f"{d}/{t}", age(s.created_at), _first_line(s.request, 50))
+         for s, d, t in rows],
+        ("SESSION", "STATUS", "DONE", "AGE", "REQUEST")))
+
+
+def _first_line(text: str, width: int) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+async def show_status(store: Store, session: Session, as_json: bool) -> None:
+    tasks = await store.list_tasks(session.id)
+    if as_json:
+        emit_json({"session": session.model_dump(exclude={"options"}),
+                   "tasks": [t.model_dump(exclude={"input", "result", "checkpoint"})
+                             for t in tasks]})
+        return
+    click.echo(f"session {session.id}  {session.status}  started {age(session.created_at)} ago")
+    click.echo(table([_task_row(t) for t in tasks],
+                     ("ID", "ROLE", "SKILL", "STATUS", "ATTEMPTS", "TIME", "TITLE / ERROR")))
+
+
+def _task_row(task: Task) -> tuple[object, ...]:
+    if task.started_at and task.finished_at:
+        took = f"{task.finished_at - task.started_at:.1f}s"
+    elif task.started_at and task.status == "running":
+        took = age(task.started_at)
+    else:
+        took = "-"
+    error = (task.error or "").strip().splitlines()
+    detail = error[-1] if error and task.status != "done" else task.title
+    return (task.id, task.role, task.skill or "-", task.status,
+            f"{task.attempt}/{task.max_attempts}", took, _first_line(detail, 70))
+
+
+def show_blackboard(ws: Workspace, session: Session, path: str | None) -> None:
+    board = ws.board(session.id)
+    if not board.exists():
+        raise SwarmError(f"session {session.id} has no blackboard yet")
+    try:
+        if path is None:
+            click.echo(board.tree())
+        else:
+            click.echo(board.read_text(path), nl=False)
+    except BlackboardError as exc:
+        raise SwarmError(str(exc)) from exc
+
+
+async def show_workers(store: Store, as_json: bool) -> None:
+    workers = await store.list_workers()
+    if as_json:
+        emit_json([w.model_dump() for w in workers])
+        return
+    if not workers:
+        click.echo("no live workers")
+        return
+    click.echo(table(
+        [(w.id, w.role, w.pid, w.session_id or "all", len(w.running),
+          f"{age(w.heartbeat_at)} ago", f"{w.rss_mb:.0f} MB" if w.rss_mb else "-")
+         for w in workers],
+        ("WORKER", "ROLE", "PID", "SESSION", "RUNNING", "HEARTBEAT", "MEMORY")))
+
+
+def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:
+    for directory in skills_dirs:
+        if not directory.is_dir():
+            raise SwarmError(f"--skills-dir {directory}: no such directory")
+    registry = SkillRegistry.standard(skills_dirs, ws.home)
+    specs, failures = registry.specs(), registry.failures
+    if as_json:
+        emit_json({"skills": [{"name": s.name, "kind": s.kind, "roles": list(s.roles),
+                               "origin": s.origin} for s in specs],
+                   "failures": [{"origin": f.origin, "error": f.error} for f in failures]})
+    else:
+        click.echo(table([(s.name, s.kind, ",".join(s.roles) or "any", s.origin)
+                          for s in specs], ("SKILL", "KIND", "ROLES", "ORIGIN")))
+        for failure in failures:
+            click.echo(f"failed to load: {failure.error}", err=True)
+    return 1 if failures else 0

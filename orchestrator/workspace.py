@@ -1,0 +1,69 @@
+"""The workspace directory (`--home`, else $SWARM_HOME, else ./.swarm) and what is in it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from blackboard import Blackboard
+from orchestrator.config import SwarmConfig, load_config
+from taskqueue import SqliteStore, SwarmError
+
+
+class WorkspaceError(SwarmError):
+    """The workspace directory cannot be used."""
+
+
+def resolve_home(option: Path | None) -> Path:
+    home = option or Path(os.environ.get("SWARM_HOME") or ".swarm")
+    return home.expanduser().absolute()
+
+
+class Workspace:
+    """Paths inside one workspace, and opening its database."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "swarm.db"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    def config(self) -> SwarmConfig:
+        return load_config(self.home)
+
+    def exists(self) -> bool:
+        return self.db_path.exists()
+
+    def ensure_writable(self) -> None:
+        """Create the workspace, or say why it cannot be written."""
+        if self.home.exists() and not self.home.is_dir():
+            raise WorkspaceError(f"workspace {self.home} is a file, not a directory")
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            probe = self.home / f".write-probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise WorkspaceError(
+                f"workspace {self.home} cannot be written ({exc.strerror or exc})"
+            ) from exc
+
+    async def open_store(self, sender: str = "orchestrator") -> SqliteStore:
+        return await SqliteStore.open(self.db_path, sender=sender)
+
+    def board(self, session_id: str) -> Blackboard:
+        return Blackboard(self.home / "blackboard", session_id)
+
+    def index_path(self, corpus: Path) -> Path:
+        """Where the search index of a corpus directory lives (one per corpus)."""
+        digest = hashlib.sha1(str(corpus.resolve()).encode()).hexdigest()[:12]
+        return self.home / "index" / f"corpus-{digest}.db"
+
+    def report_path(self, session_id: str) -> Path:
+        return self.home / "blackboard" / session_id / "final" / "report.md"
