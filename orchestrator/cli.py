@@ -116,7 +116,12 @@ def main() -> None:
 def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tuple[str, ...],
         skills_dirs: tuple[Path, ...], timeout_s: float | None, detach: bool,
         home: Path | None, as_json: bool) -> None:
-    """Plan, run and follow one session; print the report's path last."""
+    """Plan, run and follow one session; print the report's path last.
+
+    REQUEST `-` reads the request from standard input.
+    """
+    if request == "-":
+        request = sys.stdin.read()
     ws = workspace(home)
     options = RunOptions(corpus=corpus, plan=plan_file, workers=parse_workers(workers),
                          skills_dirs=list(skills_dirs), timeout_s=timeout_s)

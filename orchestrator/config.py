@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from orchestrator.supervision import RoleWorkers, WorkerSettings
 from taskqueue import SwarmError
@@ -24,12 +24,12 @@ class ConfigError(SwarmError):
 
 def default_roles() -> dict[str, RoleWorkers]:
     return {
-        "planner": RoleWorkers(count=1),
-        "researcher": RoleWorkers(count=2),
-        "analyst": RoleWorkers(count=1),
-        "architect": RoleWorkers(count=1),
-        "critic": RoleWorkers(count=1),
-        "coordinator": RoleWorkers(count=1),
+        "planner": RoleWorkers(workers=1),
+        "researcher": RoleWorkers(workers=2),
+        "analyst": RoleWorkers(workers=1),
+        "architect": RoleWorkers(workers=1),
+        "critic": RoleWorkers(workers=1),
+        "coordinator": RoleWorkers(workers=1),
     }
 
 
@@ -59,6 +59,12 @@ class SwarmConfig(BaseModel):
     message_retention_s: float = Field(default=7 * 86400.0, gt=0)
     llm: LLMConfig = Field(default_factory=LLMConfig)
 
+    @field_validator("roles", mode="after")
+    @classmethod
+    def _over_default_roles(cls, roles: dict[str, RoleWorkers]) -> dict[str, RoleWorkers]:
+        # A file that sets [roles.researcher] keeps the other default roles.
+        return {**default_roles(), **roles}
+
     def worker_settings(self) -> WorkerSettings:
         return WorkerSettings(
             lease_s=self.lease_s, heartbeat_s=self.heartbeat_s,
@@ -70,8 +76,8 @@ class SwarmConfig(BaseModel):
         """A copy with `--workers ROLE=N` applied; N=0 leaves a role without workers."""
         roles = {name: role.model_copy() for name, role in self.roles.items()}
         for name, count in counts.items():
-            current = roles.get(name, RoleWorkers(count=0))
-            roles[name] = current.model_copy(update={"count": count})
+            current = roles.get(name, RoleWorkers(workers=0))
+            roles[name] = current.model_copy(update={"workers": count})
         return self.model_copy(update={"roles": roles})
 
 

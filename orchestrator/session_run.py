@@ -32,7 +32,7 @@ def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> S
     roles = config.with_worker_counts(options.workers).roles
     return SupervisorConfig(
         home=ws.home, session_id=session.id, skills_dirs=options.skills_dirs,
-        roles={name: role for name, role in roles.items() if role.count > 0},
+        roles={name: role for name, role in roles.items() if role.workers > 0},
         worker=config.worker_settings(), heartbeat_timeout_s=config.heartbeat_timeout_s,
     )
 

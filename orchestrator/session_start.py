@@ -46,7 +46,7 @@ def prepare(
     corpus = (options.corpus or Path.cwd()).absolute()
     index = ws.index_path(corpus)
     _index_corpus(corpus, index)
-    roles = [name for name, role in config.roles.items() if role.count > 0]
+    roles = [name for name, role in config.roles.items() if role.workers > 0]
     if options.plan is not None:
         initial = load_plan(options.plan, request=request, roles=roles, registry=registry,
                             max_attempts=config.max_attempts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class WorkerSettings(BaseModel):
@@ -22,7 +22,11 @@ class WorkerSettings(BaseModel):
 
 
 class RoleWorkers(BaseModel):
-    count: int = Field(default=1, ge=0, le=256)
+    """How many worker processes a role gets, and how many tasks each runs at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workers: int = Field(default=1, ge=0, le=256)
     concurrency: int = Field(default=1, ge=1, le=1024)
 
 

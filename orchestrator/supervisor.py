@@ -51,7 +51,8 @@ class Supervisor:
     def __init__(self, config: SupervisorConfig, store: Store) -> None:
         self.config = config
         self._store = store
-        self._slots = [Slot(role, i) for role, rw in config.roles.items() for i in range(rw.count)]
+        self._slots = [Slot(role, index) for role, rw in config.roles.items()
+                       for index in range(rw.workers)]
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.failing_roles: set[str] = set()
@@ -151,7 +152,9 @@ class Supervisor:
                 logger.exception("supervisor watch failed; trying again")
 
     async def _kill_silent_workers(self) -> None:
-        beats = {w.id: w.heartbeat_at for w in await self._store.list_workers()}
+        # Stopped ones too: a worker that said it stopped but did not exit is hung.
+        beats = {w.id: w.heartbeat_at
+                 for w in await self._store.list_workers(include_stopped=True)}
         now = time.time()
         for slot in self._slots:
             process = slot.process
