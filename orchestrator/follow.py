@@ -122,10 +122,11 @@ async def _count(store: Store, progress: Progress) -> None:
 async def _end_of(
     store: Store, progress: Progress, stop: asyncio.Event, deadline: float | None
 ) -> FollowEnd | None:
-    if progress.finished:
-        return FollowEnd.FINISHED
+    # Cancelling finishes every task too: ask about cancellation first.
     if (await store.get_session(progress.session_id)).status is SessionStatus.CANCELLED:
         return FollowEnd.CANCELLED
+    if progress.finished:
+        return FollowEnd.FINISHED
     if stop.is_set():
         return FollowEnd.INTERRUPTED
     if deadline is not None and time.monotonic() > deadline:
