@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -94,6 +95,9 @@ def set_up_logging() -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """swarm: plan a request into tasks and run them on worker processes, offline."""
+    # From here Ctrl-C raises KeyboardInterrupt (exit 130); `run` and `resume` turn it
+    # into a clean stop of the session's workers.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     set_up_logging()
 
 
@@ -210,14 +214,11 @@ def watch(session_id: str, timeout_s: float | None, home: Path | None, as_json: 
 
 
 async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, as_json: bool) -> int:
-
     store = await ws.open_store()
     try:
         session = await store.find_session(prefix)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        import signal
-
         loop.add_signal_handler(signal.SIGINT, stop.set)
         end, _ = await follow(store, session.id, renderer_for(as_json), stop=stop,
                               timeout_s=timeout_s)

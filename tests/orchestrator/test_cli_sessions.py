@@ -179,7 +179,7 @@ def test_cancel_stops_a_running_session(tmp_path: Path) -> None:
     session_id = db_rows(home, "SELECT id FROM sessions")[0][0]
     cancelled = swarm("cancel", str(session_id), home=home)
     assert cancelled.returncode == 0, cancelled.stderr
-    out, err = run.communicate(timeout=60)
+    _, err = run.communicate(timeout=60)
     assert run.returncode == 1, err
     assert "cancelled" in err
     statuses = Counter(s for (s,) in db_rows(home, "SELECT status FROM tasks"))
@@ -193,7 +193,8 @@ def test_blackboard_shows_the_tree_and_a_file(tmp_path: Path) -> None:
     session_id = result.stdout.splitlines()[0]
     tree = swarm("blackboard", session_id, home=home)
     assert tree.returncode == 0
-    assert "findings" in tree.stdout and "report.md" in tree.stdout
+    assert "findings" in tree.stdout
+    assert "report.md" in tree.stdout
     report = swarm("blackboard", session_id, "final/report.md", home=home)
     assert report.returncode == 0
     assert report.stdout.startswith("---\n")
