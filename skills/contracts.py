@@ -8,11 +8,12 @@ blackboard for it. A swarm-aware skill has `async def execute(self, ctx)` and ge
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
-from taskqueue import SwarmError
+from taskqueue import NewTask, SwarmError, Task
 
 
 class SkillResult(BaseModel):
@@ -39,8 +40,10 @@ class BlackboardView(Protocol):
     """The part of the session's blackboard a skill sees."""
 
     def read(self, path: str) -> str: ...
-    def write(self, path: str, text: str, sources: list[str] | None = None) -> str: ...
+    def write(self, path: str, text: str, sources: builtins.list[str] | None = None) -> str: ...
     def list(self, folder: str = "") -> list[str]: ...
+    def write_output(self, folder: str, stem: str, text: str,
+                     sources: builtins.list[str] | None = None) -> str: ...
 
 
 class SwarmContext(Protocol):
@@ -64,6 +67,8 @@ class SwarmContext(Protocol):
         input: dict[str, Any] | None = None,  # noqa: A002 - the name INTERFACES.md gives
         priority: int = 0, depends_on: list[int] | None = None, title: str = "",
     ) -> int: ...
+    async def enqueue_plan(self, tasks: list[NewTask]) -> list[int]: ...
+    async def session_tasks(self) -> list[Task]: ...
     async def checkpoint(self, state: Any) -> None: ...
 
 

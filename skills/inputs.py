@@ -32,7 +32,7 @@ def model_from_signature(execute: Any, skill_name: str) -> type[BaseModel]:
             continue
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             continue
-        annotation = Any if param.annotation is inspect.Parameter.empty else param.annotation
+        annotation = _annotation(execute, param)
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (annotation, default)
     if not fields and takes_any:
@@ -42,6 +42,21 @@ def model_from_signature(execute: Any, skill_name: str) -> type[BaseModel]:
         f"{skill_name}_input", __config__=config, **fields
     )
     return model
+
+
+def _annotation(execute: Any, param: inspect.Parameter) -> Any:
+    annotation = param.annotation
+    if annotation is inspect.Parameter.empty:
+        return Any
+    if isinstance(annotation, str):
+        # Under `from __future__ import annotations` every annotation is a string, which the
+        # model cannot resolve from here: evaluate it where the skill was written. A name
+        # that does not evaluate (imported only for type checkers) leaves the field unchecked.
+        try:
+            return eval(annotation, getattr(execute, "__globals__", {}))
+        except Exception:
+            return Any
+    return annotation
 
 
 def check_input(model: type[BaseModel], data: dict[str, Any], skill_name: str) -> BaseModel:

@@ -52,7 +52,9 @@ def spec_for_class(cls: type, origin: str) -> SkillSpec:
     declared = getattr(cls, "name", None)
     name = declared if isinstance(declared, str) and declared else snake_case(cls.__name__)
     roles = getattr(cls, "roles", ()) or ()
-    if isinstance(roles, str) or not all(isinstance(r, str) for r in roles):
+    if not isinstance(roles, list | tuple | set | frozenset) or not all(
+        isinstance(r, str) for r in roles
+    ):
         raise SkillLoadError(f"{origin}: skill {name!r}: roles must be a list of role names")
     declared_model = getattr(cls, "input_model", None)
     if declared_model is not None and not (
@@ -96,7 +98,10 @@ def _import_fresh(path: Path) -> ModuleType:
     # Registered so that pydantic and dataclasses can resolve the module's own names.
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        # Compiled from the source each time, not through the bytecode cache: the cache
+        # keys on whole-second mtime and size, which a quick edit may leave unchanged.
+        code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        exec(code, module.__dict__)
     except BaseException as exc:
         sys.modules.pop(module_name, None)
         if isinstance(exc, KeyboardInterrupt):

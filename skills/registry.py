@@ -146,6 +146,11 @@ class SkillRegistry:
         except SkillLoadError as exc:
             self._record(str(path), str(exc))
             return
+        except Exception as exc:
+            # A class that looks like a skill but is malformed: one file's error, not the
+            # worker's (refresh runs before every claim).
+            self._record(str(path), f"{path}: not a valid skill file: {type(exc).__name__}: {exc}")
+            return
         self._add_all(str(path), specs)
         logger.info("loaded %d skill(s) from %s", len(specs), path)
 

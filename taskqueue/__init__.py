@@ -2,6 +2,7 @@
 
 from taskqueue.errors import (
     AmbiguousSession,
+    DuplicateTaskKey,
     InvalidTask,
     StoreBusy,
     StoreError,
@@ -30,6 +31,7 @@ __all__ = [
     "WORKERS_CHANNEL",
     "AmbiguousSession",
     "Completion",
+    "DuplicateTaskKey",
     "InvalidTask",
     "Message",
     "NewTask",

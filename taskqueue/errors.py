@@ -23,6 +23,10 @@ class InvalidTask(SwarmError):
     """A task or plan was refused before anything was enqueued."""
 
 
+class DuplicateTaskKey(InvalidTask):
+    """A task of the session already has that key."""
+
+
 class UnknownSession(SwarmError):
     """No session has that id (or id prefix)."""
 

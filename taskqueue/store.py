@@ -1,7 +1,7 @@
 """The storage protocol: the queue and the bus behind one small interface.
 
 `SqliteStore` implements it on one machine; a backend on a distributed engine must pass
-the same contract suite (`tests/taskqueue/contract.py`) unchanged. Task ids are integers
+the same contract suite (`tests/support/store_contract.py`) unchanged. Task ids are integers
 that grow with enqueue order; message ids grow with publish order and are the offsets
 readers keep.
 """

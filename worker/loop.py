@@ -71,8 +71,9 @@ class Worker:
         )
         self._store = store
         self._completions = CompletionBatcher(store)
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(self.config.concurrency + 2, thread_name_prefix="skill"))
+        loop = asyncio.get_running_loop()
+        executor = ThreadPoolExecutor(self.config.concurrency + 2, thread_name_prefix="skill")
+        loop.set_default_executor(executor)
         await store.register_worker(WorkerInfo(
             id=self.id, role=self.config.role, pid=os.getpid(), host=socket.gethostname(),
             session_id=self.config.session_id, concurrency=self.config.concurrency))
@@ -84,6 +85,11 @@ class Worker:
             await self._finish_running()
         finally:
             vitals.cancel()
+            if self.stuck_threads:
+                # asyncio.run would join the stuck thread forever when it shuts the default
+                # executor down; hand it an idle one (the caller leaves with os._exit).
+                executor.shutdown(wait=False, cancel_futures=True)
+                loop.set_default_executor(ThreadPoolExecutor(1))
             await self._leave()
         return self._exit_code
 

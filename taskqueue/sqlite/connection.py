@@ -141,8 +141,10 @@ class Database:
             return result
 
     async def _run_once(self, transaction: Transaction[T]) -> T:
-        await self._conn.execute("BEGIN IMMEDIATE")
         try:
+            # Inside the try: a caller cancelled while BEGIN waits for the lock leaves the
+            # BEGIN queued on the connection's thread, and it must be rolled back after it.
+            await self._conn.execute("BEGIN IMMEDIATE")
             result = await transaction(self._conn)
             await self._conn.execute("COMMIT")
         except BaseException:

@@ -79,6 +79,11 @@ MIGRATIONS: tuple[str, ...] = (
         rss_mb        REAL
     );
     """,
+    # 1 -> 2: a key names one task of its session, so a plan enqueued twice (a planner's
+    # retried attempt racing the attempt it replaced) is refused the second time.
+    """
+    CREATE UNIQUE INDEX tasks_session_key ON tasks(session_id, key) WHERE key IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from taskqueue.errors import InvalidTask, UnknownSession
+from taskqueue.errors import DuplicateTaskKey, InvalidTask, UnknownSession
 from taskqueue.messages import (
     Body,
     TaskCancelled,
@@ -52,6 +52,7 @@ async def enqueue_plan(
     check_plan_graph(tasks)
     existing = {dep for task in tasks for dep in task.depends_on if isinstance(dep, int)}
     await _check_existing_deps(conn, session_id, existing)
+    await _check_keys_are_new(conn, session_id, [t.key for t in tasks if t.key is not None])
 
     first_id = await _next_task_id(conn)
     ids_by_key = {t.key: first_id + i for i, t in enumerate(tasks) if t.key is not None}
@@ -118,6 +119,20 @@ async def _check_existing_deps(
         raise InvalidTask(f"depends_on: unknown task id(s) {missing} in session {session_id}")
 
 
+async def _check_keys_are_new(
+    conn: aiosqlite.Connection, session_id: str, keys: list[str]
+) -> None:
+    if not keys:
+        return
+    cursor = await conn.execute(
+        "SELECT key FROM tasks WHERE session_id = ? AND key IN (SELECT value FROM json_each(?))",
+        (session_id, json.dumps(keys)),
+    )
+    taken = sorted(row[0] for row in await cursor.fetchall())
+    if taken:
+        raise DuplicateTaskKey(f"session {session_id} already has tasks with key(s) {taken}")
+
+
 async def claim(
     conn: aiosqlite.Connection, now: float, worker_id: str, roles: Sequence[str], limit: int,
     lease_s: float, session_id: str | None, outbox: Outbox,
@@ -169,7 +184,13 @@ async def complete_many(
     for (task_id, attempt), session_id in sorted(done.items()):
         outbox.append((session_channel(session_id), TaskDone(task_id=task_id, attempt=attempt)))
     await settle(conn, now, await dependents_of(conn, [task_id for task_id, _ in done]), outbox)
-    return [(c.task_id, c.attempt) in done for c in completions]
+    # A repeated completion of one attempt counts once, as if the batch ran one by one.
+    first: set[tuple[int, int]] = set()
+    outcome = []
+    for c in completions:
+        outcome.append((c.task_id, c.attempt) in done and (c.task_id, c.attempt) not in first)
+        first.add((c.task_id, c.attempt))
+    return outcome
 
 
 async def dependents_of(conn: aiosqlite.Connection, ended: Sequence[int]) -> list[int]:
