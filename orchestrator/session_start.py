@@ -13,6 +13,7 @@ from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
+from skills.builtin.plan import PLAN_FILE, render_plan_md
 from skills.offline import CorpusError, CorpusIndex
 from taskqueue import NewTask, Session, Store, SwarmError
 
@@ -50,6 +51,7 @@ def prepare(
     if options.plan is not None:
         initial = load_plan(options.plan, request=request, roles=roles, registry=registry,
                             max_attempts=config.max_attempts)
+        initial = [_with_corpus(task, registry, corpus, index) for task in initial]
     else:
         initial = [NewTask(
             key="plan", role="planner", skill="plan", title="Plan the work", priority=100,
@@ -66,6 +68,14 @@ def prepare(
         "skills_dirs": [d.absolute() for d in options.skills_dirs],
         "plan": options.plan.absolute() if options.plan else None,
     })
+
+
+def _with_corpus(task: NewTask, registry: SkillRegistry, corpus: Path, index: Path) -> NewTask:
+    """A plan file's research task searches the session's corpus unless it names one."""
+    if registry.for_task(task.skill, task.role).name != "research":
+        return task
+    given = {"corpus": str(corpus), "index": str(index)}
+    return task.model_copy(update={"input": {**given, **task.input}})
 
 
 def _index_corpus(corpus: Path, index: Path) -> None:
@@ -89,8 +99,12 @@ async def ensure_started(ws: Workspace, store: Store, session: Session) -> None:
     options = RunOptions.model_validate(session.options)
     board = ws.board(session.id)
     board.create()
-    if "context.md" not in board.list(""):
+    written = board.list("")
+    if "context.md" not in written:
         board.write("context.md", render_context(session, options))
+    if options.plan is not None and PLAN_FILE not in written:
+        # The planner writes plan.md for its own plans; a plan file is shown the same way.
+        board.write(PLAN_FILE, render_plan_md(options.initial_tasks))
     if not await store.list_tasks(session.id):
         await store.enqueue_plan(session.id, options.initial_tasks)
 

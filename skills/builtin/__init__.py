@@ -1,5 +1,11 @@
-"""The skills every worker has."""
+"""The skills every worker has: `noop`, and the offline planner and thinkers."""
 
+from skills.builtin.analyze import Analyze
+from skills.builtin.critique import Critique
+from skills.builtin.design import Design
 from skills.builtin.noop import Noop
+from skills.builtin.plan import Plan
+from skills.builtin.research import Research
+from skills.builtin.synthesize import Synthesize
 
-BUILTIN_SKILLS: list[type] = [Noop]
+BUILTIN_SKILLS: list[type] = [Noop, Plan, Research, Analyze, Design, Critique, Synthesize]

@@ -96,3 +96,23 @@ def test_plan_file_with_a_skill_from_a_skills_dir_is_accepted(tmp_path: Path) ->
     findings = list((home / "blackboard" / session_id / "findings").glob("shout--t*-a1.md"))
     assert len(findings) == 1
     assert "HELLO" in findings[0].read_text()
+
+
+def test_plan_file_research_searches_the_session_corpus_and_plan_md_shows_it(
+    tmp_path: Path,
+) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[tasks]]\nid = "leases"\nrole = "researcher"\ntitle = "What is a lease?"\n'
+                    '[tasks.input]\nquery = "lease heartbeat expiry"\n')
+    home = tmp_path / "ws"
+    result = swarm("run", "What is a lease?", "--plan", plan, "--corpus", SAMPLE_CORPUS,
+                   home=home, timeout=120)
+    assert result.returncode == 0, result.stderr
+    session_id = result.stdout.splitlines()[0]
+    board = home / "blackboard" / session_id
+    findings = list((board / "findings").glob("research--t*-a1.md"))
+    assert len(findings) == 1
+    assert "leases-and-heartbeats.md:" in findings[0].read_text()
+    plan_md = (board / "plan.md").read_text()
+    assert "leases" in plan_md
+    assert "synthesize" in plan_md

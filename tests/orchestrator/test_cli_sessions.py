@@ -93,7 +93,8 @@ def test_sigkill_of_run_then_resume_finishes_without_redoing_done_tasks(tmp_path
     home = tmp_path / "ws"
     run = swarm_process("run", "Slow work", "--plan", plan, "--skills-dir", skills,
                         "--corpus", SAMPLE_CORPUS, "--workers", "researcher=2", home=home)
-    wait_for(lambda: log.exists() and len(log.read_text().split()) >= 2)
+    wait_for(lambda: (home / "swarm.db").exists() and len(
+        db_rows(home, "SELECT id FROM tasks WHERE status = 'done'")) >= 2)
     run.send_signal(signal.SIGKILL)
     run.communicate(timeout=30)
     session_id = db_rows(home, "SELECT id FROM sessions")[0][0]
@@ -171,7 +172,7 @@ def test_json_output_is_one_object_per_line(tmp_path: Path) -> None:
 
 
 def test_cancel_stops_a_running_session(tmp_path: Path) -> None:
-    plan, skills, log = slow_plan(tmp_path, tasks=20, seconds=0.5)
+    plan, skills, log = slow_plan(tmp_path, tasks=40, seconds=0.5)
     home = tmp_path / "ws"
     run = swarm_process("run", "Slow work", "--plan", plan, "--skills-dir", skills,
                         "--corpus", SAMPLE_CORPUS, "--workers", "researcher=1", home=home)
@@ -179,12 +180,16 @@ def test_cancel_stops_a_running_session(tmp_path: Path) -> None:
     session_id = db_rows(home, "SELECT id FROM sessions")[0][0]
     cancelled = swarm("cancel", str(session_id), home=home)
     assert cancelled.returncode == 0, cancelled.stderr
-    _, err = run.communicate(timeout=60)
+    _, err = run.communicate(timeout=120)
     assert run.returncode == 1, err
     assert "cancelled" in err
     statuses = Counter(s for (s,) in db_rows(home, "SELECT status FROM tasks"))
-    assert statuses["cancelled"] >= 10
-    assert not db_rows(home, "SELECT id FROM tasks WHERE status IN ('queued', 'running')")
+    assert statuses["cancelled"] >= 1, statuses
+    assert set(statuses) <= {"done", "cancelled"}, statuses
+    # Nothing starts once the session is cancelled.
+    (cancel_id,) = db_rows(home, "SELECT min(id) FROM messages WHERE kind = 'session.done'")[0]
+    assert not db_rows(home, "SELECT id FROM messages WHERE kind = 'task.started' AND id > ?",
+                       cancel_id)
 
 
 def test_blackboard_shows_the_tree_and_a_file(tmp_path: Path) -> None:

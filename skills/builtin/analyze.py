@@ -1,0 +1,68 @@
+"""`analyze`: what the findings cover. Evidence per sub-question (strong, weak, none), and
+the files and key terms that recur across them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from skills.builtin.common import DownstreamInput, inline, parse_input
+from skills.builtin.findings import one_line
+from skills.builtin.sections import Section, read_sections
+from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.offline import recurring_files, recurring_terms
+
+__all__ = ["STRENGTH_RULE", "Analyze", "render_analysis"]
+
+ANALYSIS_FOLDER = "analysis"
+TOP_TERMS = 10
+STRENGTH_RULE = (
+    "_strong: passages from at least two files each hold at least half of the "
+    "sub-question's keywords; weak: passages were found, but not so; none: no passage "
+    "was found._"
+)
+
+
+def render_analysis(request: str, sections: Sequence[Section]) -> str:
+    """The analysis file's text."""
+    title = f"# Analysis: {one_line(request)}" if request.strip() else "# Analysis"
+    out = [title, ""]
+    if not sections:
+        return "\n".join([*out, "No findings are on the blackboard: nothing to analyse.", ""])
+    grades = [s.strength for s in sections]
+    out += [f"{len(sections)} sub-questions: {grades.count('strong')} with strong evidence, "
+            f"{grades.count('weak')} weak, {grades.count('none')} none.", "",
+            "## Evidence per sub-question", ""]
+    out += [f"{s.number}. {inline(s.question)} — {s.evidence}" for s in sections]
+    out += ["", STRENGTH_RULE, "", "## Files that recur", ""]
+    every = [p for s in sections for p in s.as_passages()]
+    files = recurring_files(every)
+    out += [f"- `{path}`: {count} passages" for path, count in files] or [
+        "No file is cited by more than one passage."]
+    unique = {p.citation: p for p in every}
+    terms = recurring_terms([p.text for p in unique.values()], top=TOP_TERMS)
+    out += ["", "## Key terms that recur", ""]
+    out += [f"- {term}: in {count} of {len(unique)} passages" for term, count in terms] or [
+        "No key term occurs in more than one passage."]
+    out.append("")
+    return "\n".join(out)
+
+
+class Analyze(SwarmSkill):
+    """Weigh the findings: evidence per sub-question, recurring files and terms."""
+
+    name = "analyze"
+    roles = ("analyst",)
+    input_model = DownstreamInput
+
+    async def execute(self, ctx: SwarmContext) -> SkillResult:
+        given = parse_input(DownstreamInput, ctx.input, self.name)
+        await ctx.progress(0.0, "reading the findings")
+        sections = read_sections(ctx.blackboard, given.questions)
+        sources = list(dict.fromkeys(p.citation for s in sections for p in s.passages))
+        path = ctx.blackboard.write_output(
+            ANALYSIS_FOLDER, "analysis", render_analysis(given.request, sections),
+            sources=sources)
+        await ctx.progress(1.0, f"{len(sections)} sub-questions weighed")
+        return SkillResult(
+            summary=", ".join(f"{s.number}: {s.strength}" for s in sections) or "no findings",
+            files=[path], data={"strength": {s.question: s.strength for s in sections}})

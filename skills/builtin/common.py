@@ -1,0 +1,69 @@
+"""What the built-in skills share: input checking and small text helpers."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, TypeVar, cast
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from skills.inputs import check_input
+
+__all__ = [
+    "DownstreamInput",
+    "NonBlank",
+    "inline",
+    "latest_outputs",
+    "parse_input",
+]
+
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""A string with something in it besides whitespace, stripped."""
+
+InputModel = TypeVar("InputModel", bound=BaseModel)
+
+_OUTPUT_NAME = re.compile(r"--t(\d+)-a(\d+)\.md$")
+
+
+class DownstreamInput(BaseModel):
+    """The input of `analyze`, `design`, `critique` and `synthesize`.
+
+    Both fields may be left out (a `--plan` file need not give them): the sub-questions
+    are then those of the findings on the blackboard.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    request: str = ""
+    questions: list[NonBlank] = Field(default_factory=list)
+
+
+def parse_input(model: type[InputModel], data: dict[str, Any], skill: str) -> InputModel:
+    """The task's input as `model`; `BadSkillInput` naming each bad field otherwise."""
+    return cast(InputModel, check_input(model, data, skill))
+
+
+def inline(text: str) -> str:
+    """Text on one line, safe inside a Markdown list item or table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def latest_outputs(paths: list[str]) -> list[str]:
+    """Per task, only the output of its latest attempt; other files as they are.
+
+    An output file is named `<stem>--t<task>-a<attempt>.md`; a retried task leaves one
+    file per attempt, and only the last one counts. Sorted by task, then path.
+    """
+    best: dict[tuple[str, int], tuple[int, str]] = {}
+    others: list[str] = []
+    for path in paths:
+        match = _OUTPUT_NAME.search(path)
+        if match is None:
+            others.append(path)
+            continue
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        task, attempt = int(match.group(1)), int(match.group(2))
+        if (folder, task) not in best or best[(folder, task)][0] < attempt:
+            best[(folder, task)] = (attempt, path)
+    ordered = sorted(best.items(), key=lambda item: (item[0][1], item[1][1]))
+    return [path for _, (_, path) in ordered] + sorted(others)

@@ -1,0 +1,108 @@
+"""`critique`: what the design lacks. Sub-questions without (or with weak) evidence,
+passages that may disagree, and statements of the design that cite nothing.
+
+Each finding is a list item under a `## ` heading, so that `synthesize` can carry the
+points into the report's "What is missing and why" without knowing more of this format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from skills.builtin.common import DownstreamInput, latest_outputs, parse_input
+from skills.builtin.design import DESIGN_FOLDER
+from skills.builtin.findings import one_line
+from skills.builtin.prose import CITATION, cite, lead
+from skills.builtin.sections import Section, read_sections
+from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.offline import disagreements
+
+__all__ = ["CRITIQUE_FOLDER", "Critique", "render_critique", "uncited_statements"]
+
+CRITIQUE_FOLDER = "critiques"
+_LIST_MARKER = re.compile(r"(?:[-*+•]|\d{1,3}[.)])\s+")
+_NOT_A_STATEMENT = re.compile(r"#|```|~~~|\||-{3,}$|_.*_$|\*[^*].*\*$")
+
+
+def uncited_statements(design: str) -> list[str]:
+    """The statements of a design that carry no `[file:lines]` citation.
+
+    A statement is a list item or a line of prose; headings, code blocks, tables, rules
+    and notes in italics are not statements.
+    """
+    found: list[str] = []
+    in_code = False
+    for raw in design.split("\n"):
+        line = raw.strip()
+        if line.startswith(("```", "~~~")):
+            in_code = not in_code
+        if in_code or not line or _NOT_A_STATEMENT.match(line):
+            continue
+        statement = _LIST_MARKER.sub("", line, count=1)
+        if statement and not CITATION.search(statement):
+            found.append(statement)
+    return found
+
+
+def render_critique(request: str, sections: Sequence[Section],
+                    designs: dict[str, str]) -> str:
+    """The critique file's text; `designs` maps each design file read to its text."""
+    subject = f": {one_line(request)}" if request.strip() else ""
+    read = ", ".join(designs) if designs else "no design"
+    out = [f"# Critique of the design{subject}", "",
+           f"_Read {read} and the findings of {len(sections)} sub-questions._", ""]
+    out += _heading("Sub-questions without evidence", [
+        f"{s.number}. {s.question} — no passage of the corpus matches it, so the answer "
+        "cannot say anything sourced about it" for s in sections if s.strength == "none"],
+        "None: every sub-question has passages.")
+    out += _heading("Sub-questions with weak evidence", [
+        f"{s.number}. {s.question} — {s.evidence}: no two files support it" for s in sections
+        if s.strength == "weak"], "None.")
+    out += _heading("Passages that may disagree", _disagreeing(sections),
+                    "None found.")
+    if designs:
+        out += _heading("Statements without a citation", [
+            f"{path}: {statement}" for path, text in designs.items()
+            for statement in uncited_statements(text)],
+            "None: every statement in the design cites a passage.")
+    else:
+        out += _heading("The design is missing", [
+            "no design is on the blackboard (its task failed or did not run), so the answer "
+            "has no outline"], "")
+    return "\n".join(out)
+
+
+def _disagreeing(sections: Sequence[Section]) -> list[str]:
+    every = [p for s in sections for p in s.as_passages()]
+    return [f"{cite(first.citation)} \"{lead(first.text)}\" — against "
+            f"{cite(second.citation)} \"{lead(second.text)}\" (one negates what the other "
+            "states: read both before relying on either)"
+            for first, second in disagreements(every)]
+
+
+def _heading(title: str, items: list[str], when_none: str) -> list[str]:
+    body = [f"- {item}" for item in items] or [when_none]
+    return [f"## {title}", "", *body, ""]
+
+
+class Critique(SwarmSkill):
+    """Say what the design lacks, from the design and the findings."""
+
+    name = "critique"
+    roles = ("critic",)
+    input_model = DownstreamInput
+
+    async def execute(self, ctx: SwarmContext) -> SkillResult:
+        given = parse_input(DownstreamInput, ctx.input, self.name)
+        await ctx.progress(0.0, "reading the design and the findings")
+        sections = read_sections(ctx.blackboard, given.questions)
+        designs = {path: ctx.blackboard.read(path)
+                   for path in latest_outputs(ctx.blackboard.list(DESIGN_FOLDER))}
+        text = render_critique(given.request, sections, designs)
+        path = ctx.blackboard.write_output(CRITIQUE_FOLDER, "critique", text,
+                                               sources=sorted(designs))
+        points = sum(1 for line in text.split("\n") if line.startswith("- "))
+        await ctx.progress(1.0, f"{points} points raised")
+        return SkillResult(summary=f"{points} points raised", files=[path],
+                           data={"points": points, "designs": sorted(designs)})

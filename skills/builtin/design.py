@@ -1,0 +1,67 @@
+"""`design`: the outline of the answer, one section per sub-question, built from the
+findings. Each point is the opening of one of the best passages, with its citation;
+a sub-question with no passage says so rather than saying nothing.
+
+Notes that are not statements (the evidence line, "no evidence found") are written in
+italics, `_like this_`, so that `critique` can tell them from statements that need a
+citation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from skills.builtin.common import DownstreamInput, parse_input
+from skills.builtin.findings import one_line
+from skills.builtin.prose import cite, lead
+from skills.builtin.sections import Section, read_sections
+from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+
+__all__ = ["DESIGN_FOLDER", "NO_EVIDENCE", "Design", "points", "render_design"]
+
+DESIGN_FOLDER = "designs"
+DESIGN_POINTS = 3
+NO_EVIDENCE = "No evidence found: no passage of the corpus matches this sub-question."
+
+
+def points(section: Section, limit: int) -> list[str]:
+    """Up to `limit` statements for `section`, each the opening of a passage, cited."""
+    return [f"{lead(p.text)} {cite(p.citation)}" for p in section.passages[:limit]]
+
+
+def render_design(request: str, sections: Sequence[Section]) -> str:
+    """The design file's text."""
+    subject = f" to: {one_line(request)}" if request.strip() else ""
+    out = [f"# Design: outline of the answer{subject}", "",
+           "_One section per sub-question; each point opens a passage found for it and "
+           "cites it._", ""]
+    if not sections:
+        out += ["_No findings are on the blackboard: there is nothing to outline._", ""]
+    for section in sections:
+        out += [f"## {section.number}. {section.question}", "",
+                f"_Evidence: {section.evidence}._", ""]
+        statements = points(section, DESIGN_POINTS)
+        out += [f"- {s}" for s in statements] or [f"_{NO_EVIDENCE}_"]
+        out.append("")
+    return "\n".join(out)
+
+
+class Design(SwarmSkill):
+    """Outline the answer from the findings, section by sub-question."""
+
+    name = "design"
+    roles = ("architect",)
+    input_model = DownstreamInput
+
+    async def execute(self, ctx: SwarmContext) -> SkillResult:
+        given = parse_input(DownstreamInput, ctx.input, self.name)
+        await ctx.progress(0.0, "reading the findings")
+        sections = read_sections(ctx.blackboard, given.questions)
+        sources = list(dict.fromkeys(
+            p.citation for s in sections for p in s.passages[:DESIGN_POINTS]))
+        path = ctx.blackboard.write_output(
+            DESIGN_FOLDER, "design", render_design(given.request, sections), sources=sources)
+        empty = [s.number for s in sections if not s.passages]
+        await ctx.progress(1.0, f"{len(sections)} sections outlined")
+        return SkillResult(summary=f"{len(sections)} sections, {len(empty)} without evidence",
+                           files=[path], data={"sections": len(sections), "empty": empty})

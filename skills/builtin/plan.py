@@ -1,0 +1,161 @@
+"""`plan`: the offline planner. It splits the request into sub-questions and enqueues the
+graph research → analysis and design → critique → synthesis, and shows it in `plan.md`.
+
+The planner is a task like any other, so it may run twice (its worker died after the
+plan was enqueued). Its tasks' keys carry its own task id, and a second attempt that
+finds them in the session enqueues nothing again.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from skills.builtin.common import NonBlank, inline, parse_input
+from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.offline import split_request
+from taskqueue import DuplicateTaskKey, NewTask
+
+__all__ = ["PLAN_FILE", "Plan", "PlanInput", "build_offline_plan", "plan_key_prefix",
+           "render_plan_md"]
+
+PLAN_FILE = "plan.md"
+
+
+class PlanInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    request: NonBlank
+    corpus: str | None = None
+    index: str | None = None
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    task_timeout_s: float | None = Field(default=None, gt=0)
+
+
+def plan_key_prefix(task_id: int) -> str:
+    """The prefix of the keys of the tasks that planning task `task_id` enqueues."""
+    return f"p{task_id}:"
+
+
+def build_offline_plan(
+    request: str, questions: Sequence[str], corpus: str | None, index: str | None,
+    key_prefix: str, max_attempts: int = 3, timeout_s: float | None = None,
+) -> list[NewTask]:
+    """The task graph for `questions`, as one batch for `enqueue_plan`.
+
+    One `research` task per sub-question, the first with the highest priority; an
+    `analyze` and a `design` after all the research; a `critique` after both; and a
+    `synthesize` after everything, which runs even when some of it failed.
+    """
+    def task(name: str, role: str, title: str, depends_on: list[str | int],
+             **extra: object) -> NewTask:
+        return NewTask.model_validate({
+            "key": key_prefix + name, "role": role, "skill": name.split("-")[0],
+            "title": title, "depends_on": depends_on, "max_attempts": max_attempts,
+            "timeout_s": timeout_s, **extra,
+        })
+
+    def shared() -> dict[str, object]:
+        return {"request": request, "questions": list(questions)}
+
+    research = [
+        task(f"research-{i + 1}", "researcher", question, [], priority=len(questions) - i,
+             input={"question": question, "corpus": corpus, "index": index})
+        for i, question in enumerate(questions)
+    ]
+    after_research: list[str | int] = [t.key for t in research if t.key]
+    analyze = task("analyze", "analyst", "Weigh the evidence for each sub-question",
+                   after_research, input=shared())
+    design = task("design", "architect", "Outline the answer from the findings",
+                  after_research, input=shared())
+    critique = task("critique", "critic", "Critique the outline",
+                    [key_prefix + "design", key_prefix + "analyze"], input=shared())
+    synthesize = task("synthesize", "coordinator", "Write the final report",
+                      [*after_research, key_prefix + "analyze", key_prefix + "design",
+                       key_prefix + "critique"], input=shared(), run_on_partial=True)
+    return [*research, analyze, design, critique, synthesize]
+
+
+def render_plan_md(tasks: Sequence[NewTask]) -> str:
+    """`plan.md`: the tasks as a table, then who waits for whom as an indented list."""
+    labels = [t.key or f"#{i + 1}" for i, t in enumerate(tasks)]
+    out = ["# Plan", "", f"{len(tasks)} tasks; a task starts when those it depends on are done.",
+           "", "| key | role | skill | title | depends on |", "| --- | --- | --- | --- | --- |"]
+    for label, t in zip(labels, tasks, strict=True):
+        after = ", ".join(_dep_label(d) for d in t.depends_on) or "—"
+        skill = t.skill or "(role default)"
+        out.append(f"| {inline(label)} | {inline(t.role)} | {inline(skill)} | "
+                   f"{inline(t.title) or '—'} | {inline(after)} |")
+    out += ["", "## Dependencies", "", "```"]
+    depths = _depths(labels, tasks)
+    for label, t in sorted(zip(labels, tasks, strict=True), key=lambda p: depths[p[0]]):
+        line = "  " * depths[label] + "- " + " ".join(label.split())
+        if t.depends_on:
+            line += "  ← " + ", ".join(" ".join(_dep_label(d).split()) for d in t.depends_on)
+        if t.run_on_partial:
+            line += "  (runs on partial input)"
+        out.append(line)
+    out += ["```", ""]
+    return "\n".join(out)
+
+
+def _dep_label(dep: str | int) -> str:
+    return dep if isinstance(dep, str) else f"#{dep}"
+
+
+def _depths(labels: builtins.list[str], tasks: Sequence[NewTask]) -> dict[str, int]:
+    """Each task's longest chain of dependencies within the batch (0: depends on none).
+
+    Iterative, and a cycle (refused before enqueueing anyway) cannot make it loop: a task
+    is never counted deeper than the number of tasks.
+    """
+    deps = {label: [d for d in t.depends_on if isinstance(d, str) and d in labels]
+            for label, t in zip(labels, tasks, strict=True)}
+    depth = dict.fromkeys(labels, 0)
+    for _ in range(len(labels)):
+        changed = False
+        for label, before in deps.items():
+            wanted = max((depth[d] + 1 for d in before), default=0)
+            if wanted > depth[label] and wanted < len(labels):
+                depth[label] = wanted
+                changed = True
+        if not changed:
+            break
+    return depth
+
+
+class Plan(SwarmSkill):
+    """Split the request into sub-questions and enqueue the offline task graph."""
+
+    name = "plan"
+    roles = ("planner",)
+    input_model = PlanInput
+
+    async def execute(self, ctx: SwarmContext) -> SkillResult:
+        given = parse_input(PlanInput, ctx.input, self.name)
+        questions = split_request(given.request)
+        prefix = plan_key_prefix(ctx.task_id)
+        tasks = build_offline_plan(given.request, questions, given.corpus, given.index,
+                                   prefix, given.max_attempts, given.task_timeout_s)
+        await ctx.progress(0.1, f"{len(questions)} sub-questions")
+        already = [t for t in await ctx.session_tasks()
+                   if t.key is not None and t.key.startswith(prefix)]
+        ids: list[int] = []
+        if not already:
+            try:
+                ids = await ctx.enqueue_plan(tasks)
+            except DuplicateTaskKey:
+                # The attempt this one replaced is still alive and got there first.
+                already = [t for t in await ctx.session_tasks()
+                           if t.key is not None and t.key.startswith(prefix)]
+        if already:
+            ids = [t.id for t in sorted(already, key=lambda t: t.id)]
+            note = "the plan was enqueued by an earlier attempt"
+        else:
+            note = f"enqueued {len(ids)} tasks"
+        path = ctx.blackboard.write(PLAN_FILE, render_plan_md(tasks))
+        await ctx.progress(1.0, note)
+        return SkillResult(summary=f"{len(questions)} sub-questions; {note}", files=[path],
+                           data={"questions": questions, "task_ids": ids})

@@ -1,0 +1,101 @@
+"""Reading the findings back from the blackboard, one section per sub-question.
+
+`analyze`, `design`, `critique` and `synthesize` all start here, so they agree on which
+findings count (the latest attempt of each research task), how findings are matched to
+the plan's sub-questions, and how strong the evidence for each one is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from skills.builtin.common import latest_outputs
+from skills.builtin.findings import (
+    FindingPassage,
+    Findings,
+    FindingsFormatError,
+    describe_evidence,
+    one_line,
+    parse_findings,
+)
+from skills.contracts import BlackboardView
+from skills.offline import Passage, evidence_strength, keywords
+from skills.offline.evidence import Strength
+
+__all__ = ["Section", "build_sections", "question_key", "read_findings", "read_sections"]
+
+logger = logging.getLogger(__name__)
+
+FINDINGS_FOLDER = "findings"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A sub-question and every passage found for it, best first, each once."""
+
+    number: int
+    question: str
+    passages: tuple[FindingPassage, ...]
+    strength: Strength
+
+    @property
+    def files(self) -> list[str]:
+        return list(dict.fromkeys(p.path for p in self.passages))
+
+    @property
+    def evidence(self) -> str:
+        """`strong (5 passages from 4 files)`."""
+        return describe_evidence(self.strength, len(self.passages), len(self.files))
+
+    def as_passages(self) -> list[Passage]:
+        return [p.as_passage() for p in self.passages]
+
+
+def question_key(question: str) -> str:
+    """What two spellings of one sub-question have in common."""
+    return one_line(question).casefold().rstrip(" .!?;:,")
+
+
+def read_findings(board: BlackboardView) -> list[Findings]:
+    """Every findings file on the board, the latest attempt of each task, by task.
+
+    A file in `findings/` that is not in the findings format (a legacy skill's output,
+    a note written by hand) is skipped.
+    """
+    found: list[Findings] = []
+    for path in latest_outputs(board.list(FINDINGS_FOLDER)):
+        try:
+            found.append(parse_findings(board.read(path)))
+        except FindingsFormatError as exc:
+            logger.info("not a findings file, skipped: %s (%s)", path, exc)
+    return found
+
+
+def build_sections(questions: list[str], findings: list[Findings]) -> list[Section]:
+    """One section per sub-question of the plan, in its order, then one per question
+    that only the findings name (a `--plan` file's own research tasks).
+
+    Passages found for one question by several tasks are merged, each citation once;
+    the evidence is graded again over the merged passages.
+    """
+    by_key: dict[str, list[Findings]] = {}
+    for found in findings:
+        by_key.setdefault(question_key(found.question), []).append(found)
+    ordered = list(dict.fromkeys(question_key(q) for q in questions))
+    ordered += [key for key in by_key if key not in ordered]
+    wording = {question_key(f.question): one_line(f.question) for f in reversed(findings)}
+    wording.update({question_key(q): one_line(q) for q in reversed(questions)})
+    sections: list[Section] = []
+    for number, key in enumerate(ordered, start=1):
+        merged = {p.citation: p for f in by_key.get(key, []) for p in f.passages}
+        passages = tuple(merged.values())
+        question = wording[key]
+        strength = evidence_strength([p.as_passage() for p in passages], keywords(question))
+        sections.append(Section(number, question, passages, strength))
+    return sections
+
+
+def read_sections(board: BlackboardView, questions: list[str]) -> list[Section]:
+    """`build_sections` over the findings on `board`."""
+    return build_sections(questions, read_findings(board))

@@ -1,0 +1,158 @@
+"""`synthesize`: `final/report.md`, the answer by sub-question with citations, what is
+missing and why, and the tasks that failed or died.
+
+It runs on partial input: any findings, the analysis, the design or the critique may be
+absent because their task died, and the report then says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from skills.builtin.common import DownstreamInput, latest_outputs, parse_input
+from skills.builtin.critique import CRITIQUE_FOLDER
+from skills.builtin.design import points
+from skills.builtin.findings import one_line
+from skills.builtin.sections import Section, question_key, read_sections
+from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
+from skills.offline import keywords
+from taskqueue import Task, TaskStatus
+
+__all__ = ["REPORT_FILE", "Synthesize", "critique_points", "render_report"]
+
+REPORT_FILE = "final/report.md"
+REPORT_POINTS = 4
+# The critique's own list of sections without evidence repeats what the report says.
+_SKIPPED_CRITIQUE_SECTIONS = {"Sub-questions without evidence"}
+_HEADING = re.compile(r"## (?P<title>.+)")
+
+
+def critique_points(critique: str) -> list[tuple[str, str]]:
+    """The list items of a critique, each with the `## ` heading it stands under."""
+    found: list[tuple[str, str]] = []
+    heading = ""
+    for line in critique.split("\n"):
+        match = _HEADING.fullmatch(line.strip())
+        if match:
+            heading = match["title"].strip()
+        elif line.startswith("- ") and heading not in _SKIPPED_CRITIQUE_SECTIONS:
+            found.append((heading, line[2:].strip()))
+    return found
+
+
+def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Task],
+                  critiques: dict[str, str]) -> str:
+    """The report's text. `tasks` are the session's other tasks; `critiques` maps each
+    critique file read to its text."""
+    title = one_line(request) or "Report"
+    used = [p for s in sections for p in s.passages[:REPORT_POINTS]]
+    files = {p.path for p in used}
+    out = [f"# {title}", "",
+           f"_Assembled offline from the findings of {len(sections)} sub-questions: "
+           f"{len(used)} passages from {len(files)} files of the corpus. Each statement "
+           "cites its source as [file:lines]._", ""]
+    for section in sections:
+        out += [f"## {section.number}. {section.question}", "",
+                f"_Evidence: {section.evidence}._", ""]
+        out += [f"- {s}" for s in points(section, REPORT_POINTS)] or [
+            "_No evidence found: see \"What is missing and why\"._"]
+        out.append("")
+    out += ["## What is missing and why", "", *_missing(sections, tasks, critiques), ""]
+    out += ["## Tasks that failed or died", "", *_failed(tasks), ""]
+    out += ["## Sources", ""]
+    out += [f"- `{c}`" for c in dict.fromkeys(p.citation for p in used)] or [
+        "No source: nothing was found in the corpus."]
+    out.append("")
+    return "\n".join(out)
+
+
+def _missing(sections: Sequence[Section], tasks: Sequence[Task],
+             critiques: dict[str, str]) -> list[str]:
+    lines = [f"- {s.number}. {s.question} — {_why_no_evidence(s, tasks)}"
+             for s in sections if not s.passages]
+    if not sections:
+        lines.append("- No findings are on the blackboard: no research task succeeded.")
+    for path, text in critiques.items():
+        lines += [f"- {heading} (from {path}): {item}" for heading, item in critique_points(text)]
+    if not critiques:
+        lines.append("- No critique is on the blackboard: the outline was not reviewed "
+                     "(the critic's task failed or did not run).")
+    return lines or ["Nothing: every sub-question has evidence and the critique raised no point."]
+
+
+def _why_no_evidence(section: Section, tasks: Sequence[Task]) -> str:
+    for task in _research_tasks(tasks, section.question):
+        if task.status.is_terminal and task.status != TaskStatus.DONE:
+            return f"its research task #{task.id} ended {task.status.value}: {_last_line(task)}"
+        if not task.status.is_terminal:
+            return f"its research task #{task.id} is still {task.status.value}."
+    terms = ", ".join(keywords(section.question)[:8]) or "none"
+    return f"no passage of the corpus matches its keywords ({terms})."
+
+
+def _research_tasks(tasks: Sequence[Task], question: str) -> list[Task]:
+    key = question_key(question)
+    return [t for t in tasks if t.role == "researcher" and key in {
+        question_key(t.title), question_key(str(t.input.get("question", ""))),
+        question_key(str(t.input.get("query", "")))}]
+
+
+def _failed(tasks: Sequence[Task]) -> list[str]:
+    lines = []
+    for task in sorted(tasks, key=lambda t: t.id):
+        if task.status == TaskStatus.DONE:
+            continue
+        title = f" \"{one_line(task.title)}\"" if task.title.strip() else ""
+        if task.status.is_terminal:
+            state = task.status.value
+            if task.status == TaskStatus.DEAD:
+                state = f"dead after {task.attempt} of {task.max_attempts} attempts"
+            lines.append(f"- #{task.id} {task.role}{title} — {state}: {_last_line(task)}")
+        else:
+            lines.append(f"- #{task.id} {task.role}{title} — still {task.status.value} when "
+                         "the report was written")
+    return lines or ["None: every other task of the session finished."]
+
+
+def _last_line(task: Task) -> str:
+    lines = [line.strip() for line in (task.error or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no error was recorded"
+
+
+def researched(sections: Sequence[Section], tasks: Sequence[Task]) -> list[Section]:
+    """The sections that are sub-questions: with passages, or with a research task.
+
+    A `--plan` file's synthesis lists every task's title as a question; the titles of
+    tasks that research nothing are not sub-questions of the answer.
+    """
+    kept = [s for s in sections if s.passages or _research_tasks(tasks, s.question)]
+    return [replace(s, number=number) for number, s in enumerate(kept, start=1)]
+
+
+def read_critiques(board: BlackboardView) -> dict[str, str]:
+    return {path: board.read(path) for path in latest_outputs(board.list(CRITIQUE_FOLDER))}
+
+
+class Synthesize(SwarmSkill):
+    """Write the final report from whatever the session produced."""
+
+    name = "synthesize"
+    roles = ("coordinator",)
+    input_model = DownstreamInput
+
+    async def execute(self, ctx: SwarmContext) -> SkillResult:
+        given = parse_input(DownstreamInput, ctx.input, self.name)
+        await ctx.progress(0.0, "reading the blackboard")
+        others = [t for t in await ctx.session_tasks() if t.id != ctx.task_id]
+        sections = researched(read_sections(ctx.blackboard, given.questions), others)
+        text = render_report(given.request, sections, others, read_critiques(ctx.blackboard))
+        sources = list(dict.fromkeys(
+            p.citation for s in sections for p in s.passages[:REPORT_POINTS]))
+        path = ctx.blackboard.write(REPORT_FILE, text, sources=sources)
+        unsuccessful = [t.id for t in others if t.status != TaskStatus.DONE]
+        await ctx.progress(1.0, f"report written with {len(sources)} sources")
+        return SkillResult(summary=f"report: {len(sections)} sections, {len(sources)} sources",
+                           files=[path], data={"report": path, "sources": len(sources),
+                                               "unsuccessful_tasks": unsuccessful})
