@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from orchestrator.supervision import RoleWorkers, WorkerSettings
+from orchestrator.supervision import RoleWorkers
 from taskqueue import SwarmError
+from worker.config import WorkerSettings
 
 CONFIG_FILE = "config.toml"
 

@@ -7,18 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class WorkerSettings(BaseModel):
-    """Settings handed to every worker on its command line."""
-
-    lease_s: float = Field(default=10.0, gt=0)
-    heartbeat_s: float = Field(default=1.0, gt=0)
-    default_timeout_s: float = Field(default=600.0, gt=0)
-    max_rss_mb: float = Field(default=1024.0, gt=0)
-    grace_s: float = Field(default=10.0, ge=0)
-    retry_base_s: float = Field(default=1.0, ge=0)
-    retry_max_s: float = Field(default=60.0, ge=0)
-    idle_poll_s: float = Field(default=1.0, gt=0)
+from worker.config import WorkerSettings
 
 
 class RoleWorkers(BaseModel):
