@@ -19,7 +19,6 @@ import pytest
 
 from support.clock import FakeClock
 from taskqueue import (
-    HUMAN_ROLE,
     WORKERS_CHANNEL,
     AmbiguousSession,
     Completion,
@@ -29,7 +28,6 @@ from taskqueue import (
     NewTask,
     Session,
     SessionStatus,
-    SessionUsage,
     StatusCount,
     Store,
     SwarmError,
@@ -37,7 +35,6 @@ from taskqueue import (
     TaskStatus,
     UnknownSession,
     UnknownTask,
-    UsageTotals,
     WorkerBeat,
     WorkerInfo,
     WorkerStatus,
