@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -181,8 +182,7 @@ class CorpusIndex:
         with closing(
             sqlite3.connect(self.index_db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         ) as db:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.executescript(_SCHEMA)
+            _set_up(db)
             yield db
 
     def _own_files(self) -> set[Path]:
@@ -267,3 +267,18 @@ def _remember_binary(db: sqlite3.Connection, found: CorpusFile) -> None:
         "INSERT INTO files (path, mtime_ns, size, is_text, passages) VALUES (?, ?, ?, 0, 0)",
         (found.path, found.mtime_ns, found.size),
     )
+
+
+def _set_up(db: sqlite3.Connection) -> None:
+    """WAL and the schema. Two processes switching a new file to WAL at once can get
+    "database is locked" at once, without SQLite waiting its busy timeout: retry."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(_SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
