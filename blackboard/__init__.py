@@ -12,6 +12,7 @@ from blackboard.errors import (
     InvalidSessionId,
     OverwriteRefused,
     PathOutsideSession,
+    TextNotEncodable,
 )
 from blackboard.frontmatter import FrontMatter
 from blackboard.layout import (
@@ -46,6 +47,7 @@ __all__ = [
     "OnWrite",
     "OverwriteRefused",
     "PathOutsideSession",
+    "TextNotEncodable",
     "output_name",
     "sanitize_stem",
 ]

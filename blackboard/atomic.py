@@ -11,7 +11,7 @@ import contextlib
 import fcntl
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from blackboard.layout import temp_name
@@ -20,8 +20,13 @@ _FILE_MODE = 0o666
 """Narrowed by the process umask, like any file ``open()`` creates."""
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Replace ``target`` with ``data`` atomically; on error the temporary file is removed."""
+def write_atomic(target: Path, data: bytes, check: Callable[[], None] = lambda: None) -> None:
+    """Replace ``target`` with ``data`` atomically; on error the temporary file is removed.
+
+    ``check`` runs under the folder's lock just before the rename and may refuse it by
+    raising. Only the check and the rename hold the lock: writing and fsyncing the bytes
+    happen before, so writers of one folder wait for each other's renames, not their disks.
+    """
     temp = target.with_name(temp_name(target.name, secrets.token_hex(6)))
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, _FILE_MODE)
     try:
@@ -29,7 +34,9 @@ def write_atomic(target: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temp, target)
+        with folder_lock(target.parent):
+            check()
+            os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)

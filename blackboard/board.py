@@ -12,13 +12,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from blackboard.atomic import folder_lock, write_atomic
+from blackboard.atomic import write_atomic
 from blackboard.errors import (
     BlackboardError,
     BlackboardFileNotFound,
     InvalidBlackboardPath,
     InvalidSessionId,
     OverwriteRefused,
+    TextNotEncodable,
 )
 from blackboard.frontmatter import FrontMatter, render, split
 from blackboard.layout import FOLDERS, output_name
@@ -109,11 +110,13 @@ class Blackboard:
         target = confine(self.path, path, self._session_id)
         stamped = self._stamp(meta)
         # Encode first: text that cannot be written fails before any file exists.
-        data = render(stamped, text).encode("utf-8")
+        try:
+            data = render(stamped, text).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise TextNotEncodable(target.relative, self._session_id, exc) from None
         self._make_parent(path, target)
-        with folder_lock(target.absolute.parent):
-            self._refuse_foreign_overwrite(path, target, stamped.task)
-            write_atomic(target.absolute, data)
+        write_atomic(target.absolute, data,
+                     check=lambda: self._refuse_foreign_overwrite(path, target, stamped.task))
         self._announce(target.relative, stamped)
         return target.absolute
 

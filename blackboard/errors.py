@@ -6,6 +6,8 @@ process boundaries (workers are processes), and formats its message in ``__str__
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class BlackboardError(Exception):
     """The root of every error the blackboard raises."""
@@ -80,4 +82,28 @@ class OverwriteRefused(BlackboardError):
         return (
             f"blackboard file {self.path!r} in session {self.session_id} was written by "
             f"task {self.owner_task}; {writer} may not overwrite it"
+        )
+
+
+class TextNotEncodable(BlackboardError, UnicodeEncodeError):
+    """A write whose text UTF-8 cannot encode (a lone surrogate): nothing is written.
+
+    Still a ``UnicodeEncodeError`` for callers that caught that before it was one of ours.
+    """
+
+    def __init__(self, path: str, session_id: str, cause: UnicodeEncodeError) -> None:
+        UnicodeEncodeError.__init__(
+            self, cause.encoding, cause.object, cause.start, cause.end, cause.reason)
+        self.path = path
+        self.session_id = session_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        cause = UnicodeEncodeError(self.encoding, self.object, self.start, self.end, self.reason)
+        return (TextNotEncodable, (self.path, self.session_id, cause))
+
+    def __str__(self) -> str:
+        return (
+            f"blackboard file {self.path!r} in session {self.session_id} cannot be written: "
+            f"its text holds U+{ord(self.object[self.start]):04X}, which UTF-8 cannot encode "
+            f"({self.reason})"
         )

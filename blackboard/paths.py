@@ -1,8 +1,9 @@
 """Confinement: every path a caller gives is resolved inside the session directory.
 
 A path is refused before any file is touched when it is empty, holds a NUL byte or a
-backslash, is absolute, has a '..' component, names a temporary file, or reaches through a
-symlink (a file or any folder on the way) to somewhere outside the session.
+backslash, is absolute, has a '..' component, names a temporary file, holds text UTF-8
+cannot encode, is too long for the file system, or reaches through a symlink (a file or
+any folder on the way) to somewhere outside the session.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from blackboard.errors import InvalidBlackboardPath, PathOutsideSession
-from blackboard.layout import is_temp_name
+from blackboard.layout import is_temp_name, temp_name
+
+# A name is written first as its temporary file, `.<name>.<12 hex digits>.swarm-tmp`, so
+# it must leave room for that within the file system's limits (Linux: 255 and 4096 bytes).
+TEMP_OVERHEAD_BYTES = len(temp_name("", "0" * 12))
+NAME_MAX_BYTES = 255 - TEMP_OVERHEAD_BYTES
+PATH_MAX_BYTES = 4096
 
 
 class ConfinedPath(NamedTuple):
@@ -32,6 +39,8 @@ def confine(
     """
     relative = _normalize(path, session_id, allow_root=allow_root)
     absolute = session_dir / relative if relative else session_dir
+    if len(str(absolute).encode("utf-8")) + TEMP_OVERHEAD_BYTES >= PATH_MAX_BYTES:
+        raise InvalidBlackboardPath(path, session_id, "the path is too long for the file system")
     if not _stays_inside(session_dir, absolute):
         raise PathOutsideSession(path, session_id, "a symlink on the path leads outside it")
     return ConfinedPath(relative, absolute)
@@ -65,9 +74,22 @@ def _normalize(path: str, session_id: str, *, allow_root: bool) -> str:
         if allow_root:
             return ""
         raise InvalidBlackboardPath(path, session_id, "it names the session itself")
-    if any(is_temp_name(part) for part in pure.parts):
-        raise InvalidBlackboardPath(path, session_id, "it names a temporary file")
+    for part in pure.parts:
+        _check_name(part, path, session_id)
     return relative
+
+
+def _check_name(part: str, path: str, session_id: str) -> None:
+    if is_temp_name(part):
+        raise InvalidBlackboardPath(path, session_id, "it names a temporary file")
+    try:
+        size = len(part.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidBlackboardPath(
+            path, session_id, "it holds a character UTF-8 cannot encode") from None
+    if size > NAME_MAX_BYTES:
+        raise InvalidBlackboardPath(
+            path, session_id, f"a name is longer than {NAME_MAX_BYTES} bytes")
 
 
 def _stays_inside(session_dir: Path, location: Path) -> bool:

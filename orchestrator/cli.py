@@ -16,7 +16,9 @@ import click
 
 from blackboard import BlackboardError
 from orchestrator import views
+from orchestrator.dashboard.settings import DEFAULT_HOST, DEFAULT_PORT, DashboardSettings
 from orchestrator.follow import Renderer, follow
+from orchestrator.human import answer_human_task, parse_task_id
 from orchestrator.progress import JsonRenderer, LiveRenderer, PlainRenderer
 from orchestrator.session_run import (
     EXIT_BAD_INPUT,
@@ -27,7 +29,7 @@ from orchestrator.session_run import (
 )
 from orchestrator.session_start import RunOptions, create_session, ensure_started, prepare
 from orchestrator.workspace import Workspace, resolve_home
-from taskqueue import SessionStatus, Store, SwarmError
+from taskqueue import HUMAN_ROLE, SessionStatus, Store, SwarmError
 
 T = TypeVar("T")
 
@@ -76,6 +78,10 @@ def parse_workers(values: tuple[str, ...]) -> dict[str, int]:
         if not sep or not role.strip() or not number.strip().isdigit():
             raise click.BadParameter(f"{value!r}: expected ROLE=N, e.g. researcher=3",
                                      param_hint="--workers")
+        if role.strip() == HUMAN_ROLE:
+            raise click.BadParameter(f"{value!r}: role {HUMAN_ROLE!r} has no workers; its "
+                                     'tasks are answered with: swarm answer TASK "text"',
+                                     param_hint="--workers")
         counts[role.strip()] = int(number)
     return counts
 
@@ -114,11 +120,13 @@ def main() -> None:
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
               default=None, help="Give up after this many seconds (exit 3; resumable).")
 @click.option("--detach", is_flag=True, help="Return at once; the session runs on.")
+@click.option("--review", is_flag=True,
+              help="A person approves the design before the synthesis (swarm answer).")
 @home_option
 @json_option
 @reports_errors
 def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tuple[str, ...],
-        skills_dirs: tuple[Path, ...], timeout_s: float | None, detach: bool,
+        skills_dirs: tuple[Path, ...], timeout_s: float | None, detach: bool, review: bool,
         home: Path | None, as_json: bool) -> None:
     """Plan, run and follow one session; print the report's path last.
 
@@ -128,7 +136,7 @@ def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tupl
         request = sys.stdin.read()
     ws = workspace(home)
     options = RunOptions(corpus=corpus, plan=plan_file, workers=parse_workers(workers),
-                         skills_dirs=list(skills_dirs), timeout_s=timeout_s)
+                         skills_dirs=list(skills_dirs), timeout_s=timeout_s, review=review)
     ws.ensure_writable()
     config = ws.config().with_worker_counts(options.workers)
     request, options = prepare(ws, config, request, options)
@@ -285,6 +293,46 @@ def cancel(session_id: str, home: Path | None) -> None:
         click.echo(f"session {session.id} cancelled ({count} unfinished tasks cancelled)")
 
     run_async(_with_store(ws, do_cancel))
+
+
+@main.command()
+@click.argument("task", metavar="TASK")
+@click.argument("text", metavar="TEXT")
+@home_option
+@reports_errors
+def answer(task: str, text: str, home: Path | None) -> None:
+    """Answer a task of role human; TEXT `-` reads the answer from standard input."""
+    task_id = parse_task_id(task)
+    if text == "-":
+        text = sys.stdin.read()
+    ws = existing_workspace(home)
+
+    async def do_answer(store: Store) -> None:
+        path = await answer_human_task(ws, store, task_id, text, source="cli")
+        click.echo(f"task {task_id} answered: {path}")
+
+    run_async(_with_store(ws, do_answer))
+
+
+@main.command()
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="The address to listen on; another than loopback needs --token.")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
+              help="The port (0: any free one).")
+@click.option("--token", envvar="SWARM_DASHBOARD_TOKEN", default=None,
+              help="Every request must carry it (env: SWARM_DASHBOARD_TOKEN).")
+@home_option
+@reports_errors
+def dashboard(host: str, port: int, token: str | None, home: Path | None) -> None:
+    """Serve the live board of every session on http://HOST:PORT/."""
+    settings = DashboardSettings.checked(host=host, port=port, token=token)
+    # Imported here: the web stack is not loaded by the other commands.
+    from orchestrator.dashboard.server import serve
+
+    try:
+        serve(workspace(home), settings)
+    except KeyboardInterrupt:
+        click.echo("swarm dashboard: stopped", err=True)
 
 
 @main.command()

@@ -6,13 +6,17 @@ file, the key and the reason.
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from orchestrator.supervision import RoleWorkers
+from skills.llm import LLMConfig
 from taskqueue import SwarmError
 from worker.config import WorkerSettings
 
@@ -34,18 +38,12 @@ def default_roles() -> dict[str, RoleWorkers]:
     }
 
 
-class LLMConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str | None = None
-    model: str | None = None
-    api_key: str | None = None
-
-
 class SwarmConfig(BaseModel):
     """Everything a workspace can set."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Seconds and counts must be finite: `inf` would parse, and a worker that waits
+    # forever between heartbeats looks hung.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     roles: dict[str, RoleWorkers] = Field(default_factory=default_roles)
     max_attempts: int = Field(default=3, ge=1, le=100)
@@ -63,6 +61,10 @@ class SwarmConfig(BaseModel):
     @field_validator("roles", mode="after")
     @classmethod
     def _over_default_roles(cls, roles: dict[str, RoleWorkers]) -> dict[str, RoleWorkers]:
+        for name in roles:
+            # A worker is started with `--role NAME`: a name it would refuse is refused here.
+            if not name.strip() or name != name.strip() or not name.isprintable():
+                raise ValueError(f"role name {name!r}: use a word, e.g. researcher")
         # A file that sets [roles.researcher] keeps the other default roles.
         return {**default_roles(), **roles}
 
@@ -82,8 +84,15 @@ class SwarmConfig(BaseModel):
         return self.model_copy(update={"roles": roles})
 
 
-def load_config(home: Path) -> SwarmConfig:
-    """Read `<home>/config.toml`, or the defaults when there is none."""
+def load_config(home: Path, environ: Mapping[str, str] | None = None) -> SwarmConfig:
+    """Read `<home>/config.toml`, or the defaults when there is none; `SWARM_LLM_*`
+    variables (of `environ`, default the process's) override its `[llm]`."""
+    config = _read_config(home)
+    llm = config.llm.with_environment(os.environ if environ is None else environ)
+    return config.model_copy(update={"llm": llm})
+
+
+def _read_config(home: Path) -> SwarmConfig:
     path = home / CONFIG_FILE
     if not path.exists():
         return SwarmConfig()
@@ -107,7 +116,13 @@ def describe_validation(exc: ValidationError) -> str:
     """`key.path: reason` for each problem, the way a user would look for it in the file."""
     problems = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        key = ".".join(_key_part(part) for part in error["loc"]) or "(top level)"
         reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
         problems.append(f"{key}: {reason}")
     return "; ".join(problems)
+
+
+def _key_part(part: object) -> str:
+    text = str(part)
+    # A key with a line break or another control character is quoted, as TOML would.
+    return text if text.isprintable() else json.dumps(text)

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from taskqueue import (
+    HUMAN_ROLE,
     WORKERS_CHANNEL,
     Message,
     SessionStatus,
@@ -48,6 +49,8 @@ class Progress:
     started: float
     by_role: dict[str, Counter[str]] = field(default_factory=dict)
     running: dict[int, RunningTask] = field(default_factory=dict)
+    # Queued tasks of role human, by id: they wait for `swarm answer`.
+    humans: dict[int, str] = field(default_factory=dict)
 
     @property
     def totals(self) -> Counter[str]:
@@ -73,9 +76,11 @@ class Progress:
             self.running[body["task_id"]].note = body.get("note", "")
         elif message.kind in ("task.done", "task.failed", "task.dead", "task.requeued"):
             self.running.pop(body["task_id"], None)
+            self.humans.pop(body["task_id"], None)
         elif message.kind == "task.cancelled":
             for task_id in body["task_ids"]:
                 self.running.pop(task_id, None)
+                self.humans.pop(task_id, None)
 
 
 class Renderer(Protocol):
@@ -101,6 +106,8 @@ async def follow(
             offset = message.id
             if message.channel == WORKERS_CHANNEL and message.id <= workers_from:
                 continue
+            if message.kind == "task.queued":
+                await _note_humans(store, progress, message.body["task_ids"])
             progress.track(message)
             renderer.event(message, progress)
         await _count(store, progress)
@@ -110,6 +117,13 @@ async def follow(
             return end, progress
         if len(messages) < READ_BATCH:
             await _wait(store, stop, seen)
+
+
+async def _note_humans(store: Store, progress: Progress, task_ids: list[int]) -> None:
+    for task_id in task_ids:
+        task = await store.get_task(task_id)
+        if task.role == HUMAN_ROLE:
+            progress.humans[task_id] = task.title
 
 
 async def _count(store: Store, progress: Progress) -> None:

@@ -8,35 +8,16 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from skills import SkillRegistry
-from taskqueue import InvalidTask, NewTask, SwarmError
+from skills.plan_model import PlanFile, PlanTask, describe_plan_errors
+from taskqueue import HUMAN_ROLE, InvalidTask, NewTask, SwarmError
 from taskqueue.plan_graph import check_plan_graph
 
 
 class PlanFileError(SwarmError):
     """A plan file was refused; nothing was enqueued."""
-
-
-class PlanTask(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
-    role: str = Field(min_length=1)
-    skill: str | None = None
-    title: str = ""
-    priority: int = 0
-    depends_on: list[str] = Field(default_factory=list)
-    max_attempts: int | None = Field(default=None, ge=1, le=100)
-    timeout_s: float | None = Field(default=None, gt=0)
-    input: dict[str, Any] = Field(default_factory=dict)
-
-
-class PlanFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tasks: list[PlanTask] = Field(min_length=1)
 
 
 def load_plan(
@@ -48,7 +29,7 @@ def load_plan(
     try:
         plan = PlanFile.model_validate(raw)
     except ValidationError as exc:
-        raise PlanFileError(f"{path}: {_describe(exc, raw)}") from exc
+        raise PlanFileError(f"{path}: {describe_plan_errors(exc, raw)}") from exc
     tasks = [_new_task(t, max_attempts) for t in plan.tasks]
     if not any(t.role == "coordinator" for t in plan.tasks):
         tasks.append(NewTask(
@@ -86,29 +67,6 @@ def _read(path: Path) -> Any:
     raise PlanFileError(f"{path}: a plan file must end in .toml or .json")
 
 
-def _describe(exc: ValidationError, raw: Any) -> str:
-    """Name the task by its id where the file gives one: `task 'scan': priority: …`."""
-    problems = []
-    for error in exc.errors():
-        loc = list(error["loc"])
-        where = ".".join(str(p) for p in loc) or "(top level)"
-        if len(loc) >= 2 and loc[0] == "tasks" and isinstance(loc[1], int):
-            task_id = _task_id(raw, loc[1])
-            field = ".".join(str(p) for p in loc[2:]) or "(the task)"
-            where = f"task {task_id}: {field}"
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        problems.append(f"{where}: {reason}")
-    return "; ".join(problems)
-
-
-def _task_id(raw: Any, index: int) -> str:
-    try:
-        task_id = raw["tasks"][index].get("id")
-    except (KeyError, IndexError, TypeError, AttributeError):
-        task_id = None
-    return repr(task_id) if isinstance(task_id, str) else f"#{index + 1}"
-
-
 def _new_task(task: PlanTask, max_attempts: int) -> NewTask:
     return NewTask(
         key=task.id, role=task.role, skill=task.skill, title=task.title or task.id,
@@ -121,6 +79,13 @@ def _new_task(task: PlanTask, max_attempts: int) -> NewTask:
 def _check_role_and_skill(
     path: Path, task: PlanTask, roles: Collection[str], registry: SkillRegistry
 ) -> None:
+    if task.role == HUMAN_ROLE:
+        # A person answers it (`swarm answer`): no worker, so no skill to run.
+        if task.skill is not None:
+            raise PlanFileError(f"{path}: task {task.id!r}: a task of role {HUMAN_ROLE!r} is "
+                                f"answered by a person and runs no skill (remove skill = "
+                                f"{task.skill!r})")
+        return
     if task.role not in roles:
         known = ", ".join(sorted(roles))
         raise PlanFileError(f"{path}: task {task.id!r}: unknown role {task.role!r} "

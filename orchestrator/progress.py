@@ -53,6 +53,15 @@ def describe(message: Message) -> str | None:
     return f"task {body['task_id']} {label}"
 
 
+def human_lines(message: Message, progress: Progress) -> list[str]:
+    """For a task of role human just queued: how to answer it."""
+    if message.kind != "task.queued":
+        return []
+    return [f"task {task_id} waits for a human ({progress.humans[task_id]}): "
+            f'swarm answer {task_id} "..."'
+            for task_id in message.body["task_ids"] if task_id in progress.humans]
+
+
 def status_line(progress: Progress) -> str:
     totals = progress.totals
     parts = [f"{s} {totals[s]}" for s in STATUS_ORDER if totals.get(s)]
@@ -67,9 +76,9 @@ class PlainRenderer:
         self._last_status = ""
 
     def event(self, message: Message, progress: Progress) -> None:
-        line = describe(message)
-        if line:
-            print(f"[{elapsed(progress.started)}] {line}", file=self._out, flush=True)
+        for line in [describe(message), *human_lines(message, progress)]:
+            if line:
+                print(f"[{elapsed(progress.started)}] {line}", file=self._out, flush=True)
 
     def snapshot(self, progress: Progress) -> None:
         line = status_line(progress).split("] ", 1)[1]
@@ -109,6 +118,8 @@ class LiveRenderer:
             line = describe(message)
             if line:
                 self._notes.append(f"[{elapsed(progress.started)}] {line}")
+        for line in human_lines(message, progress):
+            self._notes.append(f"[{elapsed(progress.started)}] {line}")
 
     def snapshot(self, progress: Progress, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -125,6 +136,8 @@ class LiveRenderer:
             note = f" {task.note}" if task.note else ""
             lines.append(f"    #{task.task_id} {task.role}/{task.skill or '-'} on "
                          f"{task.worker} for {elapsed(task.started)}{share}{note}")
+        for task_id in sorted(progress.humans):
+            lines.append(f'    #{task_id} waits for a human: swarm answer {task_id} "..."')
         # Move up over the last block and clear it, print new notes, then the block.
         erase = f"\x1b[{self._drawn_lines}F\x1b[J" if self._drawn_lines else ""
         text = "\n".join([*self._notes, *lines])

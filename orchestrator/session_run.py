@@ -16,7 +16,15 @@ from orchestrator.session_start import RunOptions
 from orchestrator.supervision import SupervisorConfig
 from orchestrator.supervisor import Supervisor
 from orchestrator.workspace import Workspace
-from taskqueue import Session, SessionStatus, Store, TaskStatus, WorkerStatus
+from taskqueue import (
+    HUMAN_ROLE,
+    DiskFull,
+    Session,
+    SessionStatus,
+    Store,
+    TaskStatus,
+    WorkerStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +40,11 @@ def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> S
     roles = config.with_worker_counts(options.workers).roles
     return SupervisorConfig(
         home=ws.home, session_id=session.id, skills_dirs=options.skills_dirs,
-        roles={name: role for name, role in roles.items() if role.workers > 0},
+        # A person answers the human role's tasks: no worker is ever started for it.
+        roles={name: role for name, role in roles.items()
+               if role.workers > 0 and name != HUMAN_ROLE},
         worker=config.worker_settings(), heartbeat_timeout_s=config.heartbeat_timeout_s,
+        worker_env=config.llm.to_environment(),
     )
 
 
@@ -45,19 +56,27 @@ async def run_session(
 
     Returns the exit status and a one-line summary.
     """
-    await release_leases_of_dead_workers(store)
-    await store.prune_messages(config.message_retention_s)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    supervisor = Supervisor(supervisor_config(ws, config, session), store)
     try:
-        await supervisor.start()
-        end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
-    finally:
-        await asyncio.shield(supervisor.stop())
-    return await conclude(ws, store, session.id, end)
+        await release_leases_of_dead_workers(store)
+        await store.prune_messages(config.message_retention_s)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        supervisor = Supervisor(supervisor_config(ws, config, session), store,
+                                on_failure=stop.set)
+        try:
+            await supervisor.start()
+            end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
+        finally:
+            await asyncio.shield(supervisor.stop())
+        if supervisor.failure is not None:
+            raise supervisor.failure
+        return await conclude(ws, store, session.id, end)
+    except DiskFull as exc:
+        # Nothing is lost: what was recorded stands, and the rest runs once there is room.
+        raise DiskFull(f"{exc}; free some space, then finish the session with: "
+                       f"swarm resume {session.id}") from exc
 
 
 async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd) -> tuple[int, str]:
@@ -80,7 +99,13 @@ async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd)
     if lost:
         names = ", ".join(f"#{t.id} {t.role}/{t.skill or '-'} ({t.status})" for t in lost)
         return EXIT_TASKS_FAILED, f"report written, but some tasks did not finish: {names}"
-    return EXIT_OK, f"report written ({len(tasks)} tasks done)"
+    done = sum(t.status is TaskStatus.DONE for t in tasks)
+    cancelled = [t for t in tasks if t.status is TaskStatus.CANCELLED]
+    if cancelled:
+        reasons = sorted({(t.error or "cancelled").strip() for t in cancelled})
+        return EXIT_OK, (f"report written ({done} tasks done; {len(cancelled)} cancelled: "
+                         f"{'; '.join(reasons)})")
+    return EXIT_OK, f"report written ({done} tasks done)"
 
 
 async def release_leases_of_dead_workers(store: Store) -> list[int]:

@@ -15,7 +15,7 @@ from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.builtin.plan import PLAN_FILE, render_plan_md
 from skills.offline import CorpusError, CorpusIndex
-from taskqueue import NewTask, Session, Store, SwarmError
+from taskqueue import HUMAN_ROLE, NewTask, Session, Store, SwarmError
 
 
 class RunOptions(BaseModel):
@@ -27,6 +27,8 @@ class RunOptions(BaseModel):
     workers: dict[str, int] = Field(default_factory=dict)
     skills_dirs: list[Path] = Field(default_factory=list)
     timeout_s: float | None = None
+    # A person approves the planner's design before the synthesis (`run --review`).
+    review: bool = False
     initial_tasks: list[NewTask] = Field(default_factory=list)
 
 
@@ -48,6 +50,9 @@ def prepare(
     index = ws.index_path(corpus)
     _index_corpus(corpus, index)
     roles = [name for name, role in config.roles.items() if role.workers > 0]
+    if options.review and options.plan is not None:
+        raise SwarmError("--review asks the planner for a human review of its design; with "
+                         f"--plan, add a task of role {HUMAN_ROLE!r} to the plan file instead")
     if options.plan is not None:
         initial = load_plan(options.plan, request=request, roles=roles, registry=registry,
                             max_attempts=config.max_attempts)
@@ -57,9 +62,10 @@ def prepare(
             key="plan", role="planner", skill="plan", title="Plan the work", priority=100,
             max_attempts=config.max_attempts,
             input={"request": request, "corpus": str(corpus), "index": str(index),
-                   "max_attempts": config.max_attempts},
+                   "max_attempts": config.max_attempts,
+                   **({"review": True} if options.review else {})},
         )]
-    missing = sorted({t.role for t in initial} - set(roles))
+    missing = sorted({t.role for t in initial} - set(roles) - {HUMAN_ROLE})
     if missing:
         raise SwarmError(f"no workers for role(s) {missing}: set them in config.toml "
                          "or with --workers ROLE=N")
@@ -72,7 +78,7 @@ def prepare(
 
 def _with_corpus(task: NewTask, registry: SkillRegistry, corpus: Path, index: Path) -> NewTask:
     """A plan file's research task searches the session's corpus unless it names one."""
-    if registry.for_task(task.skill, task.role).name != "research":
+    if task.role == HUMAN_ROLE or registry.for_task(task.skill, task.role).name != "research":
         return task
     given = {"corpus": str(corpus), "index": str(index)}
     return task.model_copy(update={"input": {**given, **task.input}})
@@ -120,6 +126,8 @@ def render_context(session: Session, options: RunOptions) -> str:
         f"- corpus: `{options.corpus}`",
         f"- plan: {'`' + str(options.plan) + '`' if options.plan else 'the offline planner'}",
     ]
+    if options.review:
+        lines.append("- review: a person approves the design before the synthesis")
     if options.workers:
         lines.append("- workers: " + ", ".join(f"{r}={n}" for r, n in options.workers.items()))
     for directory in options.skills_dirs:

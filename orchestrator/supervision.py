@@ -38,6 +38,9 @@ class SupervisorConfig(BaseModel):
     crash_loop_count: int = Field(default=5, ge=1)
     crash_loop_window_s: float = Field(default=60.0, gt=0)
     stop_timeout_s: float = Field(default=15.0, gt=0)
+    # Added to each worker's environment: the model's settings travel here, not on the
+    # command line, where any user could read an API key with `ps`.
+    worker_env: dict[str, str] = Field(default_factory=dict, repr=False)
 
 
 def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid: int) -> list[str]:

@@ -15,14 +15,14 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.supervision import SupervisorConfig, worker_argv
-from taskqueue import WORKERS_CHANNEL, Store, WorkerStatus
+from taskqueue import WORKERS_CHANNEL, DiskFull, Store, StoreError, WorkerStatus
 from taskqueue.messages import WorkerCrashed
-from worker.exit_codes import EXIT_RECYCLE, EXIT_STOPPED
+from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +48,13 @@ class Slot:
 class Supervisor:
     """Starts, watches, restarts and stops the workers of one configuration."""
 
-    def __init__(self, config: SupervisorConfig, store: Store) -> None:
+    def __init__(self, config: SupervisorConfig, store: Store,
+                 on_failure: Callable[[], None] = lambda: None) -> None:
         self.config = config
         self._store = store
+        # Set when the workers cannot go on (the disk is full); `on_failure` is called then.
+        self.failure: DiskFull | None = None
+        self._on_failure = on_failure
         self._slots = [Slot(role, index) for role, rw in config.roles.items()
                        for index in range(rw.workers)]
         self._tasks: set[asyncio.Task[None]] = set()
@@ -82,6 +86,7 @@ class Supervisor:
             slot.process = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True,  # its own group: killpg reaches a skill's children
+                env={**os.environ, **self.config.worker_env},
             )
         slot.spawned_at = time.time()
         slot.killed_for = ""
@@ -97,13 +102,37 @@ class Supervisor:
         await self._handle_exit(slot, process.pid, worker_id, code)
 
     async def _handle_exit(self, slot: Slot, pid: int, worker_id: str, code: int) -> None:
-        planned = code in (EXIT_STOPPED, EXIT_RECYCLE) and not slot.killed_for
+        if code == EXIT_DISK_FULL and not slot.killed_for:
+            # A replacement would meet the same full disk: stop here (the run is resumable).
+            self._fail(DiskFull(f"{self.config.home}: the disk is full "
+                                f"(worker {worker_id} could not write)"))
+        delay = 0.0
+        try:
+            delay = await self._record_exit(slot, pid, worker_id, code)
+        except DiskFull as exc:
+            self._fail(exc)
+        if self.failure is not None:
+            return
+        slot.restarts += 1
+        await asyncio.sleep(delay)
+        if not self._stopping:
+            await self._spawn(slot)
+
+    def _fail(self, failure: DiskFull) -> None:
+        if self.failure is None:
+            logger.info("workers cannot go on: %s", failure)
+            self.failure = failure
+            self._on_failure()
+
+    async def _record_exit(self, slot: Slot, pid: int, worker_id: str, code: int) -> float:
+        """Give back the dead worker's tasks and report a crash; returns the restart delay."""
+        planned = code in (EXIT_STOPPED, EXIT_RECYCLE, EXIT_DISK_FULL) and not slot.killed_for
         reason = slot.killed_for or _describe_exit(code)
         released = await self._store.release_worker(worker_id, f"worker {worker_id} {reason}")
         await self._store.set_worker_status(
             worker_id, WorkerStatus.STOPPED if planned else WorkerStatus.DEAD)
         if planned:
-            logger.info("worker %s exited (%s); replacing it", worker_id, reason)
+            logger.info("worker %s exited (%s)", worker_id, reason)
             slot.consecutive_crashes = 0
             delay = 0.0
         else:
@@ -114,10 +143,7 @@ class Supervisor:
                 released=released, reason=self._crash_note(slot, reason, delay)))
             logger.warning("worker %s %s; released %s; restart in %.2f s",
                            worker_id, reason, released, delay)
-        slot.restarts += 1
-        await asyncio.sleep(delay)
-        if not self._stopping:
-            await self._spawn(slot)
+        return delay
 
     def _count_crash(self, slot: Slot) -> float:
         """Record a crash; the restart delay grows while the slot keeps crashing."""
@@ -148,6 +174,9 @@ class Supervisor:
             try:
                 await self._kill_silent_workers()
                 await self._store.requeue_expired()
+            except DiskFull as exc:
+                self._fail(exc)
+                return
             except Exception:
                 logger.exception("supervisor watch failed; trying again")
 
@@ -190,9 +219,15 @@ class Supervisor:
                 logger.warning("worker %s ignored SIGTERM: killing it", slot.worker_id)
                 _signal_group(slot.process, signal.SIGKILL)
             await slot.process.wait()
-            # A worker killed before it could release its tasks: release them now.
-            await self._store.release_worker(slot.worker_id, f"worker {slot.worker_id} stopped")
-            await self._store.set_worker_status(slot.worker_id, WorkerStatus.STOPPED)
+            try:
+                # A worker killed before it could release its tasks: release them now.
+                await self._store.release_worker(slot.worker_id,
+                                                 f"worker {slot.worker_id} stopped")
+                await self._store.set_worker_status(slot.worker_id, WorkerStatus.STOPPED)
+            except StoreError as exc:
+                # Given back by the next run's start (its process is gone) or at lease expiry.
+                logger.info("could not give back the tasks of worker %s: %s",
+                            slot.worker_id, exc)
 
 
 def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
@@ -209,4 +244,6 @@ def _describe_exit(code: int) -> str:
         return f"was killed by {name}"
     if code == EXIT_RECYCLE:
         return "asked to be replaced"
+    if code == EXIT_DISK_FULL:
+        return "stopped: the disk is full"
     return f"exited with status {code}"

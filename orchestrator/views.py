@@ -13,7 +13,8 @@ import click
 from blackboard import BlackboardError
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
-from taskqueue import Session, Store, SwarmError, Task
+from skills.builtin.usage_footer import describe_usage
+from taskqueue import Session, Store, SwarmError, Task, UsageTotals
 
 
 def age(since: float) -> str:
@@ -65,14 +66,33 @@ def _first_line(text: str, width: int) -> str:
 
 async def show_status(store: Store, session: Session, as_json: bool) -> None:
     tasks = await store.list_tasks(session.id)
+    usage = await store.llm_usage(session.id)
     if as_json:
         emit_json({"session": session.model_dump(exclude={"options"}),
                    "tasks": [t.model_dump(exclude={"input", "result", "checkpoint"})
-                             for t in tasks]})
+                             for t in tasks],
+                   "usage": usage.model_dump(mode="json")})
         return
     click.echo(f"session {session.id}  {session.status}  started {age(session.created_at)} ago")
-    click.echo(table([_task_row(t) for t in tasks],
-                     ("ID", "ROLE", "SKILL", "STATUS", "ATTEMPTS", "TIME", "TITLE / ERROR")))
+    headers: tuple[str, ...] = ("ID", "ROLE", "SKILL", "STATUS", "ATTEMPTS", "TIME",
+                                "TITLE / ERROR")
+    rows = [_task_row(t) for t in tasks]
+    if usage.total.calls:
+        # Only a session that used a model shows its usage: offline output is unchanged.
+        click.echo(f"model: {describe_usage(usage.total)}")
+        headers = (*headers[:-1], "MODEL", headers[-1])
+        rows = [(*row[:-1], _usage_cell(usage.by_task.get(t.id)), row[-1])
+                for t, row in zip(tasks, rows, strict=True)]
+    click.echo(table(rows, headers))
+
+
+def _usage_cell(totals: UsageTotals | None) -> str:
+    """`2 calls 350/120 tok 1.4s` (tokens in/out), `-` for a task that made none."""
+    if totals is None or not totals.calls:
+        return "-"
+    failed = f" ({totals.failed} failed)" if totals.failed else ""
+    return (f"{totals.calls} call{'s' if totals.calls != 1 else ''}{failed} "
+            f"{totals.tokens_in}/{totals.tokens_out} tok {totals.latency_s:.1f}s")
 
 
 def _task_row(task: Task) -> tuple[object, ...]:

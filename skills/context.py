@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blackboard import Blackboard, FrontMatter
 from taskqueue import NewTask, Store, SwarmError, Task, session_channel
 from taskqueue.messages import BODY_TYPES, BlackboardWritten
+
+if TYPE_CHECKING:
+    from skills.llm import ChatModel
 
 
 class SessionBlackboard:
@@ -69,7 +72,7 @@ class TaskContext:
 
     def __init__(
         self, store: Store, task: Task, *, worker_id: str, skill: str, board: Blackboard,
-        llm: Any = None,
+        llm: ChatModel | None = None,
     ) -> None:
         self._store = store
         self._task = task
@@ -82,6 +85,7 @@ class TaskContext:
         self.attempt = task.attempt
         self.restored: Any = task.checkpoint
         self.llm = llm
+        self._fraction = 0.0
         base = FrontMatter(task=task.id, role=task.role, skill=skill, worker=worker_id,
                            attempt=task.attempt, title=task.title or None)
         self.blackboard = SessionBlackboard(board, base, store, worker_id)
@@ -95,7 +99,12 @@ class TaskContext:
         self._cancelled = True
 
     async def progress(self, fraction: float, note: str = "") -> None:
+        self._fraction = fraction
         await self._store.report_progress(self.task_id, self.attempt, fraction, note)
+
+    async def progress_note(self, note: str) -> None:
+        """A new note at the fraction reported last (the model streaming an answer)."""
+        await self.progress(self._fraction, note)
 
     async def publish(self, kind: str, body: dict[str, Any]) -> None:
         if kind in BODY_TYPES:

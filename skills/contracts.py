@@ -9,11 +9,14 @@ blackboard for it. A swarm-aware skill has `async def execute(self, ctx)` and ge
 from __future__ import annotations
 
 import builtins
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
 from taskqueue import NewTask, SwarmError, Task
+
+if TYPE_CHECKING:  # skills.llm imports this module: no import cycle at run time
+    from skills.llm.answers import ChatModel
 
 
 class SkillResult(BaseModel):
@@ -56,7 +59,7 @@ class SwarmContext(Protocol):
     attempt: int
     blackboard: BlackboardView
     restored: Any
-    llm: Any
+    llm: ChatModel | None
 
     @property
     def cancelled(self) -> bool: ...

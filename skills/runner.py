@@ -40,19 +40,20 @@ async def run_skill(spec: SkillSpec, ctx: TaskContext, timeout_s: float) -> Skil
             message = f"skill {spec.name!r} timed out after {timeout_s:g} s"
             raise SyncSkillTimedOut(message) from None
         raise
-    result = _as_result(returned, spec, ctx)
+    result = await _as_result(returned, spec, ctx)
     await ctx.blackboard.drain()
     return result
 
 
-def _as_result(returned: Any, spec: SkillSpec, ctx: TaskContext) -> SkillResult:
+async def _as_result(returned: Any, spec: SkillSpec, ctx: TaskContext) -> SkillResult:
     if isinstance(returned, SkillResult):
         extra = [f for f in ctx.blackboard.written if f not in returned.files]
         return returned.model_copy(update={"files": [*returned.files, *extra]})
     if returned is None:
         return SkillResult(files=list(ctx.blackboard.written))
-    path = ctx.blackboard.write_output(folder_for_role(ctx.role), spec.name,
-                                       render_output(returned))
+    # Off the event loop: the write fsyncs, and a slow disk must not stall the heartbeats.
+    path = await asyncio.to_thread(ctx.blackboard.write_output, folder_for_role(ctx.role),
+                                   spec.name, render_output(returned))
     summary = returned if isinstance(returned, str) else ""
     return SkillResult(summary=summary[:200], files=list(ctx.blackboard.written), data={
         "output": path})

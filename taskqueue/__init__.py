@@ -2,6 +2,7 @@
 
 from taskqueue.errors import (
     AmbiguousSession,
+    DiskFull,
     DuplicateTaskKey,
     InvalidTask,
     StoreBusy,
@@ -12,13 +13,16 @@ from taskqueue.errors import (
 )
 from taskqueue.messages import WORKERS_CHANNEL, Message, session_channel
 from taskqueue.models import (
+    HUMAN_ROLE,
     Completion,
     NewTask,
     Session,
     SessionStatus,
+    SessionUsage,
     StatusCount,
     Task,
     TaskStatus,
+    UsageTotals,
     WorkerBeat,
     WorkerInfo,
     WorkerStatus,
@@ -28,9 +32,11 @@ from taskqueue.sqlite import SqliteStore
 from taskqueue.store import Store
 
 __all__ = [
+    "HUMAN_ROLE",
     "WORKERS_CHANNEL",
     "AmbiguousSession",
     "Completion",
+    "DiskFull",
     "DuplicateTaskKey",
     "InvalidTask",
     "Message",
@@ -38,6 +44,7 @@ __all__ = [
     "RetryPolicy",
     "Session",
     "SessionStatus",
+    "SessionUsage",
     "SqliteStore",
     "StatusCount",
     "Store",
@@ -48,6 +55,7 @@ __all__ = [
     "TaskStatus",
     "UnknownSession",
     "UnknownTask",
+    "UsageTotals",
     "WorkerBeat",
     "WorkerInfo",
     "WorkerStatus",

@@ -19,6 +19,11 @@ class StoreBusy(StoreError):
     """The database stayed locked by other writers past every retry."""
 
 
+class DiskFull(StoreError):
+    """The disk holding the workspace is full: nothing more can be recorded until space
+    is freed. Nothing is lost; the session can be resumed then."""
+
+
 class InvalidTask(SwarmError):
     """A task or plan was refused before anything was enqueued."""
 

@@ -29,6 +29,9 @@ TERMINAL_STATUSES = frozenset(
 )
 UNSUCCESSFUL_STATUSES = frozenset({TaskStatus.FAILED, TaskStatus.DEAD, TaskStatus.CANCELLED})
 
+HUMAN_ROLE = "human"
+"""The role no worker claims: its tasks wait for a person's answer (`Store.answer_task`)."""
+
 
 class SessionStatus(StrEnum):
     RUNNING = "running"
@@ -51,7 +54,8 @@ class NewTask(BaseModel):
     skill: str | None = None
     title: str = ""
     input: dict[str, Any] = Field(default_factory=dict)
-    priority: int = 0
+    # Bounded to SQLite's 64-bit integers.
+    priority: int = Field(default=0, ge=-(2**63), le=2**63 - 1)
     depends_on: list[str | int] = Field(default_factory=list)
     max_attempts: int = Field(default=3, ge=1)
     timeout_s: float | None = Field(default=None, gt=0)
@@ -144,3 +148,25 @@ class Completion(BaseModel):
     task_id: int
     attempt: int
     result: Any = None
+
+
+class UsageTotals(BaseModel):
+    """Calls to the model server and what they cost: tokens and time waited."""
+
+    calls: int = 0
+    failed: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+
+class SessionUsage(BaseModel):
+    """A session's model usage, in all and per task (calls made outside a task count
+    only in the total)."""
+
+    total: UsageTotals = Field(default_factory=UsageTotals)
+    by_task: dict[int, UsageTotals] = Field(default_factory=dict)

@@ -12,9 +12,10 @@ import click
 from pydantic import ValidationError
 
 from skills import SkillRegistry
-from taskqueue import SwarmError
+from skills.llm import load_llm_config
+from taskqueue import HUMAN_ROLE, DiskFull, SwarmError
 from worker.config import WorkerConfig
-from worker.exit_codes import EXIT_CANNOT_START
+from worker.exit_codes import EXIT_CANNOT_START, EXIT_DISK_FULL
 from worker.loop import Worker
 
 
@@ -53,6 +54,10 @@ def main(**options: object) -> None:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise click.UsageError(f"--{'-'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    if config.role == HUMAN_ROLE:
+        click.echo(f"worker: no worker runs role {HUMAN_ROLE!r}: its tasks wait for a person's "
+                   'answer (swarm answer TASK "text", or the dashboard)', err=True)
+        sys.exit(EXIT_CANNOT_START)
     logging.basicConfig(
         level=os.environ.get("SWARM_LOG_LEVEL", "INFO"),
         format=f"%(asctime)s %(levelname)s [{config.worker_id or config.role}] %(message)s",
@@ -61,8 +66,14 @@ def main(**options: object) -> None:
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
     try:
         registry = SkillRegistry.standard(config.skills_dirs, config.home)
-        worker = Worker(config, registry)
+        # The model's settings come from the environment (the supervisor puts them there:
+        # an API key must not show in `ps`), else from the workspace's config.toml.
+        llm = load_llm_config(config.home, os.environ)
+        worker = Worker(config, registry, llm=llm)
         code = asyncio.run(worker.run())
+    except DiskFull as exc:
+        click.echo(f"worker: {exc}", err=True)
+        sys.exit(EXIT_DISK_FULL)
     except SwarmError as exc:
         click.echo(f"worker: {exc}", err=True)
         sys.exit(EXIT_CANNOT_START)

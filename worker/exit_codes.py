@@ -6,3 +6,5 @@ EXIT_STOPPED = 0
 EXIT_RECYCLE = 75
 # The worker could not start: bad options, or a database it cannot open.
 EXIT_CANNOT_START = 2
+# The disk holding the workspace is full: restarting cannot help until space is freed.
+EXIT_DISK_FULL = 74

@@ -10,7 +10,7 @@ import signal
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blackboard import Blackboard
 from skills import (
@@ -22,8 +22,10 @@ from skills import (
     run_skill,
 )
 from taskqueue import (
+    DiskFull,
     RetryPolicy,
     SqliteStore,
+    StoreError,
     Task,
     TaskStatus,
     WorkerBeat,
@@ -33,8 +35,11 @@ from taskqueue import (
 from worker import outcome
 from worker.completions import CompletionBatcher
 from worker.config import WorkerConfig, new_worker_id
-from worker.exit_codes import EXIT_RECYCLE, EXIT_STOPPED
+from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
 from worker.vitals import parent_is_gone, rss_mb, signal_me_when_parent_dies
+
+if TYPE_CHECKING:
+    from skills.llm import LLMConfig, ModelEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +57,11 @@ class Running:
 class Worker:
     """One worker process's event loop. `run()` returns the process exit status."""
 
-    def __init__(self, config: WorkerConfig, registry: SkillRegistry) -> None:
+    def __init__(self, config: WorkerConfig, registry: SkillRegistry,
+                 llm: LLMConfig | None = None) -> None:
         self.config = config
+        self._llm_config = llm if llm is not None and llm.enabled else None
+        self._model: ModelEndpoint | None = None
         self.id = config.worker_id or new_worker_id(config.role)
         self._registry = registry
         self._running: dict[int, Running] = {}
@@ -71,6 +79,11 @@ class Worker:
         )
         self._store = store
         self._completions = CompletionBatcher(store)
+        if self._llm_config is not None:
+            # Imported here: only a worker with a model pays for the HTTP client's import.
+            from skills.llm.endpoint import ModelEndpoint
+
+            self._model = ModelEndpoint(self._llm_config, store, owner=self.id)
         loop = asyncio.get_running_loop()
         executor = ThreadPoolExecutor(self.config.concurrency + 2, thread_name_prefix="skill")
         loop.set_default_executor(executor)
@@ -96,16 +109,22 @@ class Worker:
     async def _claim_and_run(self) -> None:
         """The loop: while not stopping, fill the free slots, then wait for work or a slot."""
         while not self._stopping.is_set():
-            self._registry.refresh()
             seen = self._store.news_version
             free = self.config.concurrency - len(self._running)
             if free > 0:
-                claimed = await self._store.claim(
-                    self.id, [self.config.role], free, lease_s=self.config.lease_s,
-                    session_id=self.config.session_id)
-                for task in claimed:
-                    self._start(task)
+                try:
+                    claimed = await self._store.claim(
+                        self.id, [self.config.role], free, lease_s=self.config.lease_s,
+                        session_id=self.config.session_id)
+                except DiskFull as exc:
+                    self._out_of_space(str(exc))
+                    continue
                 if claimed:
+                    # Skill files edited since the last claim are reloaded before the
+                    # tasks start (not on every wake-up: that is a directory scan).
+                    self._registry.refresh()
+                    for task in claimed:
+                        self._start(task)
                     continue
             await self._wait_for_work(seen, can_claim=free > 0)
 
@@ -130,6 +149,8 @@ class Worker:
         skill_name = spec.name if isinstance(spec, SkillSpec) else task.skill or ""
         context = TaskContext(self._store, task, worker_id=self.id, skill=skill_name,
                               board=self._board_for(task.session_id))
+        if self._model is not None:
+            context.llm = self._model.for_task(task, context.progress_note)
         job = asyncio.create_task(self._run_one(task, spec, context), name=f"task-{task.id}")
         self._running[task.id] = Running(task, context, job)
 
@@ -155,7 +176,17 @@ class Worker:
         if ended.recycle_worker:
             self._recycle("a sync skill is stuck past its timeout", stuck=True)
         try:
-            await outcome.record(self._store, self._completions, task, ended)
+            if ended.disk_full:
+                # Not the task's fault, and nothing can be recorded: the task stays leased
+                # to this worker, which stops and gives it back (or the supervisor does).
+                self._out_of_space(ended.error or "the disk is full")
+            else:
+                await outcome.record(self._store, self._completions, task, ended)
+        except DiskFull as exc:
+            self._out_of_space(str(exc))
+        except StoreError as exc:
+            logger.error("task %d: the outcome could not be recorded (%s); the task goes "
+                         "back to the queue when its lease expires", task.id, exc)
         finally:
             self._running.pop(task.id, None)
             self._slot_freed.set()
@@ -183,6 +214,8 @@ class Worker:
                                         status=status),
                     lease_s=self.config.lease_s)
                 await self._notice_cancellations()
+            except DiskFull as exc:
+                self._out_of_space(str(exc))
             except Exception:
                 logger.exception("heartbeat failed; trying again next beat")
             if memory > self.config.max_rss_mb and not self._stopping.is_set():
@@ -220,8 +253,16 @@ class Worker:
 
     def _recycle(self, reason: str, *, stuck: bool = False) -> None:
         logger.warning("worker %s will be replaced: %s", self.id, reason)
-        self._exit_code = EXIT_RECYCLE
+        if self._exit_code != EXIT_DISK_FULL:
+            self._exit_code = EXIT_RECYCLE
         self.stuck_threads = self.stuck_threads or stuck
+        self.stop()
+
+    def _out_of_space(self, reason: str) -> None:
+        """The disk is full: stop, and tell the supervisor not to start a replacement."""
+        if self._exit_code != EXIT_DISK_FULL:
+            logger.error("worker %s stopping: %s", self.id, reason)
+        self._exit_code = EXIT_DISK_FULL
         self.stop()
 
     async def _finish_running(self) -> None:
@@ -237,10 +278,18 @@ class Worker:
         """Give back unfinished tasks and deregister; the store is closed last."""
         with contextlib.suppress(Exception):
             await self._completions.close()
+        if self._model is not None:
+            with contextlib.suppress(Exception):
+                await self._model.close()
+        why = ": the disk is full" if self._exit_code == EXIT_DISK_FULL else ""
         try:
-            released = await self._store.release_worker(self.id, f"worker {self.id} stopped")
+            released = await self._store.release_worker(self.id, f"worker {self.id} stopped{why}")
             if released:
                 logger.info("released tasks %s", released)
             await self._store.set_worker_status(self.id, WorkerStatus.STOPPED)
+        except StoreError as exc:
+            # The supervisor gives the tasks back when it sees this process gone; a resume
+            # does when no supervisor is left; their leases expire otherwise.
+            logger.error("worker %s could not give its tasks back: %s", self.id, exc)
         finally:
             await self._store.close()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import traceback
 from dataclasses import dataclass
 
 from blackboard import BlackboardError
 from skills import BadSkillInput, Fail, Retry, SkillResult, SyncSkillTimedOut, UnknownSkill
-from taskqueue import Store, SwarmError, Task
+from taskqueue import DiskFull, Store, StoreError, SwarmError, Task
 from worker.completions import CompletionBatcher
 
 logger = logging.getLogger(__name__)
@@ -26,11 +27,21 @@ class Outcome:
     retry: bool = True
     retry_in: float | None = None
     recycle_worker: bool = False
+    # Nothing can be recorded: the worker stops, and the task goes back to the queue.
+    disk_full: bool = False
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """The database, or a file a skill wrote (the blackboard), met a full disk."""
+    return isinstance(exc, DiskFull) or (
+        isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT))
 
 
 def classify(exc: BaseException | None, result: SkillResult | None, timeout_s: float) -> Outcome:
     if exc is None:
         return Outcome(result=result)
+    if is_disk_full(exc):
+        return Outcome(error=f"the disk is full: {exc}", disk_full=True)
     if isinstance(exc, Retry):
         return Outcome(error=f"retry requested: {exc}", retry_in=exc.defer)
     if isinstance(exc, PERMANENT):
@@ -58,6 +69,9 @@ async def record(
                                   retry=outcome.retry, retry_in=outcome.retry_in)
         logger.info("task %d attempt %d failed -> %s: %s", task.id, task.attempt,
                     status or "lease lost", outcome.error.splitlines()[-1])
+    except StoreError:
+        # The database cannot be written: the caller decides (the task is not at fault).
+        raise
     except SwarmError as exc:
         # The result cannot be written (e.g. not JSON): a retry cannot fix that either.
         logger.error("task %d: recording the outcome failed: %s", task.id, exc)

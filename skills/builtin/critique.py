@@ -1,6 +1,8 @@
 """`critique`: what the design lacks. Sub-questions without (or with weak) evidence,
 passages that may disagree, and statements of the design that cite nothing.
 
+With a model, the model's own review of the outline follows, under its own heading.
+
 Each finding is a list item under a `## ` heading, so that `synthesize` can carry the
 points into the report's "What is missing and why" without knowing more of this format.
 """
@@ -15,12 +17,14 @@ from skills.builtin.design import DESIGN_FOLDER
 from skills.builtin.findings import one_line
 from skills.builtin.prose import CITATION, cite, lead
 from skills.builtin.sections import Section, read_sections
+from skills.builtin.writing import model_review, with_note
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import disagreements
 
 __all__ = ["CRITIQUE_FOLDER", "Critique", "render_critique", "uncited_statements"]
 
 CRITIQUE_FOLDER = "critiques"
+MODEL_REVIEW = "The model's review"
 _LIST_MARKER = re.compile(r"(?:[-*+•]|\d{1,3}[.)])\s+")
 _NOT_A_STATEMENT = re.compile(r"#|```|~~~|\||-{3,}$|_.*_$|\*[^*].*\*$")
 
@@ -100,6 +104,10 @@ class Critique(SwarmSkill):
         designs = {path: ctx.blackboard.read(path)
                    for path in latest_outputs(ctx.blackboard.list(DESIGN_FOLDER))}
         text = render_critique(given.request, sections, designs)
+        review = await model_review(ctx, given.request, designs, sections)
+        if review.text is not None:
+            text += "\n".join(["", f"## {MODEL_REVIEW}", "", review.text, ""])
+        text = with_note(text, review.note)
         path = ctx.blackboard.write_output(CRITIQUE_FOLDER, "critique", text,
                                                sources=sorted(designs))
         points = sum(1 for line in text.split("\n") if line.startswith("- "))

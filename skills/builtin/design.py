@@ -2,6 +2,9 @@
 findings. Each point is the opening of one of the best passages, with its citation;
 a sub-question with no passage says so rather than saying nothing.
 
+With a model, the model writes the outline from the same passages, citing them by
+number; its citations are checked against the findings (`writing.py`).
+
 Notes that are not statements (the evidence line, "no evidence found") are written in
 italics, `_like this_`, so that `critique` can tell them from statements that need a
 citation.
@@ -15,9 +18,11 @@ from skills.builtin.common import DownstreamInput, parse_input
 from skills.builtin.findings import one_line
 from skills.builtin.prose import cite, lead
 from skills.builtin.sections import Section, read_sections
+from skills.builtin.writing import model_outline, with_note
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 
-__all__ = ["DESIGN_FOLDER", "NO_EVIDENCE", "Design", "points", "render_design"]
+__all__ = ["DESIGN_FOLDER", "NO_EVIDENCE", "Design", "points", "render_design",
+           "render_model_design"]
 
 DESIGN_FOLDER = "designs"
 DESIGN_POINTS = 3
@@ -46,6 +51,14 @@ def render_design(request: str, sections: Sequence[Section]) -> str:
     return "\n".join(out)
 
 
+def render_model_design(request: str, body: str) -> str:
+    """The design file's text around the outline the model wrote."""
+    subject = f" to: {one_line(request)}" if request.strip() else ""
+    return "\n".join([f"# Design: outline of the answer{subject}", "",
+                      "_Written by the model from the findings; its citations were checked "
+                      "against them._", "", body, ""])
+
+
 class Design(SwarmSkill):
     """Outline the answer from the findings, section by sub-question."""
 
@@ -57,10 +70,14 @@ class Design(SwarmSkill):
         given = parse_input(DownstreamInput, ctx.input, self.name)
         await ctx.progress(0.0, "reading the findings")
         sections = read_sections(ctx.blackboard, given.questions)
-        sources = list(dict.fromkeys(
-            p.citation for s in sections for p in s.passages[:DESIGN_POINTS]))
-        path = ctx.blackboard.write_output(
-            DESIGN_FOLDER, "design", render_design(given.request, sections), sources=sources)
+        written = await model_outline(ctx, given.request, sections)
+        if written.text is not None:
+            text, sources = render_model_design(given.request, written.text), written.citations
+        else:
+            text = with_note(render_design(given.request, sections), written.note)
+            sources = list(dict.fromkeys(
+                p.citation for s in sections for p in s.passages[:DESIGN_POINTS]))
+        path = ctx.blackboard.write_output(DESIGN_FOLDER, "design", text, sources=sources)
         empty = [s.number for s in sections if not s.passages]
         await ctx.progress(1.0, f"{len(sections)} sections outlined")
         return SkillResult(summary=f"{len(sections)} sections, {len(empty)} without evidence",

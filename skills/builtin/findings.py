@@ -12,6 +12,9 @@ A findings file is plain Markdown that reads well with `cat`::
     >
     > A worker that claims a task and then crashes must not take the task down with it.
 
+With a model, an `## Answer` to the question (citing the passages as `[file:lines]`) or a
+note in italics comes before the passages; readers skip it.
+
 Each passage is a numbered heading holding its `file:line` citation, then its text with
 every line quoted (`> ` before a line, a bare `>` for an empty one), so any text survives
 the round trip through `render_findings` and `parse_findings` unchanged. Passages are in
@@ -36,6 +39,8 @@ _TITLE = re.compile(r"# (?P<question>.*)")
 _EVIDENCE = re.compile(r"Evidence: (?P<strength>strong|weak|none)\b.*")
 _PASSAGE = re.compile(r"## (?P<number>\d+)\. (?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?")
 NO_PASSAGE_NOTE = "No passage of the corpus matches this question."
+ANSWER_HEADING = "## Answer"
+_HEADING_MARKS = re.compile(r"^\s{0,3}#+\s*")
 
 
 class FindingsFormatError(ValueError):
@@ -105,13 +110,22 @@ def describe_evidence(strength: Strength, passages: int, files: int) -> str:
 
 
 def render_findings(question: str, passages: Sequence[Passage | FindingPassage],
-                    strength: Strength) -> str:
-    """The findings file for `question`; the question is put on one line."""
+                    strength: Strength, answer: str = "", note: str = "") -> str:
+    """The findings file for `question`; the question is put on one line.
+
+    The model's `answer` (with a model) and a `note` go between the evidence line and the
+    passages, where the parser skips prose; no answer line can pass for a heading.
+    """
     found = [p if isinstance(p, FindingPassage) else FindingPassage.from_passage(p)
              for p in passages]
     files = len({p.path for p in found})
     out = [f"# {one_line(question)}", "",
            f"Evidence: {describe_evidence(strength, len(found), files)}", ""]
+    if answer.strip():
+        out += [ANSWER_HEADING, "", *[_HEADING_MARKS.sub("", line)
+                                      for line in answer.strip().split("\n")], ""]
+    if note:
+        out += [note, ""]
     if not found:
         out += [NO_PASSAGE_NOTE, ""]
     for number, passage in enumerate(found, start=1):

@@ -1,5 +1,6 @@
-"""`plan`: the offline planner. It splits the request into sub-questions and enqueues the
-graph research → analysis and design → critique → synthesis, and shows it in `plan.md`.
+"""`plan`: the planner. Offline it splits the request into sub-questions and enqueues the
+graph research → analysis and design → critique → synthesis, and shows it in `plan.md`;
+with a model, the model may plan instead (`model_plan.py`).
 
 The planner is a task like any other, so it may run twice (its worker died after the
 plan was enqueued). Its tasks' keys carry its own task id, and a second attempt that
@@ -14,9 +15,10 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from skills.builtin.common import NonBlank, inline, parse_input
+from skills.builtin.model_plan import PlanSettings, as_planned, choose_plan
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import split_request
-from taskqueue import DuplicateTaskKey, NewTask
+from taskqueue import HUMAN_ROLE, DuplicateTaskKey, NewTask, Task
 
 __all__ = ["PLAN_FILE", "Plan", "PlanInput", "build_offline_plan", "plan_key_prefix",
            "render_plan_md"]
@@ -32,6 +34,8 @@ class PlanInput(BaseModel):
     index: str | None = None
     max_attempts: int = Field(default=3, ge=1, le=100)
     task_timeout_s: float | None = Field(default=None, gt=0)
+    # A person approves the design before the synthesis (`run --review`).
+    review: bool = False
 
 
 def plan_key_prefix(task_id: int) -> str:
@@ -42,12 +46,15 @@ def plan_key_prefix(task_id: int) -> str:
 def build_offline_plan(
     request: str, questions: Sequence[str], corpus: str | None, index: str | None,
     key_prefix: str, max_attempts: int = 3, timeout_s: float | None = None,
+    review: bool = False,
 ) -> list[NewTask]:
     """The task graph for `questions`, as one batch for `enqueue_plan`.
 
     One `research` task per sub-question, the first with the highest priority; an
     `analyze` and a `design` after all the research; a `critique` after both; and a
-    `synthesize` after everything, which runs even when some of it failed.
+    `synthesize` after everything, which runs even when some of it failed. With `review`,
+    a task of role `human` after the design and the critique holds the synthesis back
+    until a person answers it.
     """
     def task(name: str, role: str, title: str, depends_on: list[str | int],
              **extra: object) -> NewTask:
@@ -72,10 +79,17 @@ def build_offline_plan(
                   after_research, input=shared())
     critique = task("critique", "critic", "Critique the outline",
                     [key_prefix + "design", key_prefix + "analyze"], input=shared())
+    reviews = [NewTask(
+        key=key_prefix + "review", role=HUMAN_ROLE, skill=None, title="Review the design",
+        depends_on=[key_prefix + "design", key_prefix + "critique"],
+        input={**shared(), "question": "Read designs/ and critiques/: approve the outline "
+                                       "or say what must change."},
+    )] if review else []
     synthesize = task("synthesize", "coordinator", "Write the final report",
                       [*after_research, key_prefix + "analyze", key_prefix + "design",
-                       key_prefix + "critique"], input=shared(), run_on_partial=True)
-    return [*research, analyze, design, critique, synthesize]
+                       key_prefix + "critique", *[t.key for t in reviews if t.key]],
+                      input=shared(), run_on_partial=True)
+    return [*research, analyze, design, critique, *reviews, synthesize]
 
 
 def render_plan_md(tasks: Sequence[NewTask]) -> str:
@@ -126,6 +140,12 @@ def _depths(labels: builtins.list[str], tasks: Sequence[NewTask]) -> dict[str, i
     return depth
 
 
+async def _enqueued_by(ctx: SwarmContext, prefix: str) -> list[Task]:
+    """The tasks this planning task enqueued (in an earlier attempt), by id."""
+    return sorted((t for t in await ctx.session_tasks()
+                   if t.key is not None and t.key.startswith(prefix)), key=lambda t: t.id)
+
+
 class Plan(SwarmSkill):
     """Split the request into sub-questions and enqueue the offline task graph."""
 
@@ -135,27 +155,36 @@ class Plan(SwarmSkill):
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
         given = parse_input(PlanInput, ctx.input, self.name)
-        questions = split_request(given.request)
         prefix = plan_key_prefix(ctx.task_id)
-        tasks = build_offline_plan(given.request, questions, given.corpus, given.index,
-                                   prefix, given.max_attempts, given.task_timeout_s)
-        await ctx.progress(0.1, f"{len(questions)} sub-questions")
-        already = [t for t in await ctx.session_tasks()
-                   if t.key is not None and t.key.startswith(prefix)]
+
+        def offline() -> tuple[list[NewTask], list[str]]:
+            questions = split_request(given.request)
+            return build_offline_plan(given.request, questions, given.corpus, given.index,
+                                      prefix, given.max_attempts, given.task_timeout_s,
+                                      review=given.review), questions
+
+        already = await _enqueued_by(ctx, prefix)
+        # With a model, the plan may be the model's (model_plan.py); an earlier attempt's
+        # plan is never asked for again.
+        chosen = None if already else await choose_plan(ctx, PlanSettings(
+            given.request, given.corpus, given.index, given.max_attempts,
+            given.task_timeout_s, given.review), prefix, offline)
         ids: list[int] = []
-        if not already:
+        if chosen is not None:
+            await ctx.progress(0.1, f"{len(chosen.questions)} sub-questions")
             try:
-                ids = await ctx.enqueue_plan(tasks)
+                ids = await ctx.enqueue_plan(chosen.tasks)
             except DuplicateTaskKey:
                 # The attempt this one replaced is still alive and got there first.
-                already = [t for t in await ctx.session_tasks()
-                           if t.key is not None and t.key.startswith(prefix)]
-        if already:
-            ids = [t.id for t in sorted(already, key=lambda t: t.id)]
-            note = "the plan was enqueued by an earlier attempt"
+                already = await _enqueued_by(ctx, prefix)
+        if already or chosen is None:
+            tasks, questions = as_planned(already)
+            ids = [t.id for t in already]
+            note, shown = "the plan was enqueued by an earlier attempt", ""
         else:
-            note = f"enqueued {len(ids)} tasks"
-        path = ctx.blackboard.write(PLAN_FILE, render_plan_md(tasks))
+            tasks, questions = chosen.tasks, chosen.questions
+            note, shown = f"enqueued {len(ids)} tasks", chosen.note
+        path = ctx.blackboard.write(PLAN_FILE, render_plan_md(tasks) + shown)
         await ctx.progress(1.0, note)
         return SkillResult(summary=f"{len(questions)} sub-questions; {note}", files=[path],
                            data={"questions": questions, "task_ids": ids})

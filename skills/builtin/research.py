@@ -1,4 +1,5 @@
 """`research`: the best passages of the local corpus for one sub-question, with citations.
+With a model, also its answer to the sub-question from those passages, citing them.
 
 The orchestrator builds the corpus index before the session starts and passes its path;
 an index file that is missing (deleted, or a worker started on another machine's
@@ -12,13 +13,16 @@ from pathlib import Path
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from skills.builtin.asking import Fallback, ask, italic_note
+from skills.builtin.citations import number_passages, resolve_citations
 from skills.builtin.common import NonBlank, parse_input
-from skills.builtin.findings import render_findings
+from skills.builtin.findings import FindingPassage, render_findings
+from skills.builtin.prompts import RESEARCHER
 from skills.builtin.sections import FINDINGS_FOLDER
 from skills.contracts import Fail, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import CorpusError, CorpusIndex, Passage, evidence_strength, keywords
 
-__all__ = ["Research", "ResearchInput", "search_corpus"]
+__all__ = ["Research", "ResearchInput", "answer_from_passages", "search_corpus"]
 
 
 class ResearchInput(BaseModel):
@@ -46,6 +50,26 @@ def search_corpus(index: Path, corpus: Path, question: str, limit: int) -> list[
         raise Fail(f"research: {exc}") from exc
 
 
+async def answer_from_passages(ctx: SwarmContext, question: str, passages: list[Passage]
+                               ) -> tuple[str, str]:
+    """The model's answer with `[file:lines]` citations, and a note when there is none
+    (offline, or nothing found: both empty)."""
+    if not passages:
+        return "", ""
+    found = [FindingPassage.from_passage(p) for p in passages]
+    reply = await ask(ctx, RESEARCHER,
+                      f"Question: {question}\n\nPassages:\n\n{number_passages(found)}")
+    if reply is None:
+        return "", ""
+    if isinstance(reply, Fallback):
+        return "", italic_note(f"{reply.note}; the passages alone are kept")
+    answer, used = resolve_citations(reply.text, [p.citation for p in found])
+    if not used:
+        return "", italic_note("the model's answer cited none of the passages, so it was "
+                               "left out; the passages alone are kept")
+    return answer.strip(), ""
+
+
 class Research(SwarmSkill):
     """Search the corpus index for the sub-question; write the passages to `findings/`."""
 
@@ -65,8 +89,10 @@ class Research(SwarmSkill):
             search_corpus, Path(given.index), Path(given.corpus), given.question, given.limit)
         strength = evidence_strength(passages, keywords(given.question))
         citations = list(dict.fromkeys(p.citation for p in passages))
+        answer, note = await answer_from_passages(ctx, given.question, passages)
         path = ctx.blackboard.write_output(
-            FINDINGS_FOLDER, "research", render_findings(given.question, passages, strength),
+            FINDINGS_FOLDER, "research",
+            render_findings(given.question, passages, strength, answer, note),
             sources=citations)
         files = len({p.path for p in passages})
         await ctx.progress(1.0, f"{len(passages)} passages from {files} files, "

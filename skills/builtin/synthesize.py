@@ -3,6 +3,9 @@ missing and why, and the tasks that failed or died.
 
 It runs on partial input: any findings, the analysis, the design or the critique may be
 absent because their task died, and the report then says so instead of failing.
+
+With a model, the model writes the answer by sub-question (its citations checked against
+the findings) and the rest is as offline; the report ends with the session's model usage.
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ from dataclasses import replace
 
 from skills.builtin.common import DownstreamInput, latest_outputs, parse_input
 from skills.builtin.critique import CRITIQUE_FOLDER
-from skills.builtin.design import points
+from skills.builtin.design import DESIGN_FOLDER, points
 from skills.builtin.findings import one_line
 from skills.builtin.sections import Section, question_key, read_sections
+from skills.builtin.usage_footer import render_usage
+from skills.builtin.writing import model_report_body
 from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import keywords
 from taskqueue import Task, TaskStatus
 
-__all__ = ["REPORT_FILE", "Synthesize", "critique_points", "render_report"]
+__all__ = ["REPORT_FILE", "Synthesize", "critique_points", "render_model_report",
+           "render_report"]
 
 REPORT_FILE = "final/report.md"
 REPORT_POINTS = 4
@@ -43,9 +49,9 @@ def critique_points(critique: str) -> list[tuple[str, str]]:
 
 
 def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Task],
-                  critiques: dict[str, str]) -> str:
+                  critiques: dict[str, str], note: str = "") -> str:
     """The report's text. `tasks` are the session's other tasks; `critiques` maps each
-    critique file read to its text."""
+    critique file read to its text; `note` says why a model did not write it."""
     title = one_line(request) or "Report"
     used = [p for s in sections for p in s.passages[:REPORT_POINTS]]
     files = {p.path for p in used}
@@ -53,19 +59,41 @@ def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Tas
            f"_Assembled offline from the findings of {len(sections)} sub-questions: "
            f"{len(used)} passages from {len(files)} files of the corpus. Each statement "
            "cites its source as [file:lines]._", ""]
+    if note:
+        out += [note, ""]
     for section in sections:
         out += [f"## {section.number}. {section.question}", "",
                 f"_Evidence: {section.evidence}._", ""]
         out += [f"- {s}" for s in points(section, REPORT_POINTS)] or [
             "_No evidence found: see \"What is missing and why\"._"]
         out.append("")
-    out += ["## What is missing and why", "", *_missing(sections, tasks, critiques), ""]
+    out += _closing(sections, tasks, critiques, [p.citation for p in used])
+    return "\n".join(out)
+
+
+def render_model_report(request: str, body: str, citations: Sequence[str],
+                        sections: Sequence[Section], tasks: Sequence[Task],
+                        critiques: dict[str, str]) -> str:
+    """The report around the answer the model wrote (`citations`: those it used)."""
+    files = {c.rsplit(":", 1)[0] for c in citations}
+    out = [f"# {one_line(request) or 'Report'}", "",
+           f"_Written by the model from the findings of {len(sections)} sub-questions, "
+           f"citing {len(citations)} passages from {len(files)} files of the corpus as "
+           "[file:lines]; every citation was checked against the findings._", "", body, ""]
+    out += _closing(sections, tasks, critiques, citations)
+    return "\n".join(out)
+
+
+def _closing(sections: Sequence[Section], tasks: Sequence[Task], critiques: dict[str, str],
+             citations: Sequence[str]) -> list[str]:
+    """What is missing, what failed, and the sources cited."""
+    out = ["## What is missing and why", "", *_missing(sections, tasks, critiques), ""]
     out += ["## Tasks that failed or died", "", *_failed(tasks), ""]
     out += ["## Sources", ""]
-    out += [f"- `{c}`" for c in dict.fromkeys(p.citation for p in used)] or [
+    out += [f"- `{c}`" for c in dict.fromkeys(citations)] or [
         "No source: nothing was found in the corpus."]
     out.append("")
-    return "\n".join(out)
+    return out
 
 
 def _missing(sections: Sequence[Section], tasks: Sequence[Task],
@@ -135,6 +163,10 @@ def read_critiques(board: BlackboardView) -> dict[str, str]:
     return {path: board.read(path) for path in latest_outputs(board.list(CRITIQUE_FOLDER))}
 
 
+def _latest_texts(board: BlackboardView, folder: str) -> str:
+    return "\n\n".join(board.read(path) for path in latest_outputs(board.list(folder)))
+
+
 class Synthesize(SwarmSkill):
     """Write the final report from whatever the session produced."""
 
@@ -145,11 +177,25 @@ class Synthesize(SwarmSkill):
     async def execute(self, ctx: SwarmContext) -> SkillResult:
         given = parse_input(DownstreamInput, ctx.input, self.name)
         await ctx.progress(0.0, "reading the blackboard")
-        others = [t for t in await ctx.session_tasks() if t.id != ctx.task_id]
+        everyone = await ctx.session_tasks()
+        others = [t for t in everyone if t.id != ctx.task_id]
         sections = researched(read_sections(ctx.blackboard, given.questions), others)
-        text = render_report(given.request, sections, others, read_critiques(ctx.blackboard))
-        sources = list(dict.fromkeys(
-            p.citation for s in sections for p in s.passages[:REPORT_POINTS]))
+        critiques = read_critiques(ctx.blackboard)
+        written = await model_report_body(ctx, given.request, sections,
+                                          _latest_texts(ctx.blackboard, DESIGN_FOLDER),
+                                          "\n\n".join(critiques.values()))
+        if written.text is not None:
+            text = render_model_report(given.request, written.text, written.citations,
+                                       sections, others, critiques)
+            sources = written.citations
+        else:
+            text = render_report(given.request, sections, others, critiques, written.note)
+            sources = list(dict.fromkeys(
+                p.citation for s in sections for p in s.passages[:REPORT_POINTS]))
+        if ctx.llm is not None:
+            # Read after this task's own call, so the report counts every call made.
+            usage = await ctx.llm.session_usage()
+            text += render_usage(usage, everyone, ctx.llm.model_name)
         path = ctx.blackboard.write(REPORT_FILE, text, sources=sources)
         unsuccessful = [t.id for t in others if t.status != TaskStatus.DONE]
         await ctx.progress(1.0, f"report written with {len(sources)} sources")

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from taskqueue.errors import StoreBusy, StoreError
+from taskqueue.errors import DiskFull, StoreBusy, StoreError
 from taskqueue.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
@@ -49,11 +49,21 @@ def describe_failure(path: Path, exc: sqlite3.Error) -> StoreError:
         return StoreError(
             f"{path}: cannot open for writing; is the directory {path.parent} writable? ({text})"
         )
-    if "disk is full" in text or "disk I/O" in text:
-        return StoreError(f"{path}: the disk is full or failing ({text})")
+    if "disk is full" in text or ("disk I/O" in text and no_space_left(path.parent)):
+        return DiskFull(f"{path}: the disk is full ({text})")
+    if "disk I/O" in text:
+        return StoreError(f"{path}: the disk is failing ({text})")
     if "malformed" in text:
         return StoreError(f"{path}: the database is corrupt ({text})")
     return StoreError(f"{path}: {text}")
+
+
+def no_space_left(folder: Path) -> bool:
+    """Whether the file system holding `folder` has no block left for us to write."""
+    try:
+        return os.statvfs(folder).f_bavail == 0
+    except OSError:
+        return False
 
 
 class Database:
@@ -124,20 +134,25 @@ class Database:
         while True:
             try:
                 async with self._lock:
+                    changes = self._conn.total_changes
                     result = await self._run_once(transaction)
+                    changed = self._conn.total_changes != changes
             except sqlite3.Error as exc:
                 if not is_busy(exc):
                     raise describe_failure(self.path, exc) from exc
                 if time.monotonic() > deadline:
                     raise StoreBusy(
                         f"{self.path}: still locked by other writers after "
-                        f"{BUSY_DEADLINE_S:.0f} s of retries"
+                        f"{BUSY_DEADLINE_S:g} s of retries"
                     ) from exc
                 logger.debug("database locked, retrying in %.3f s", pause)
                 await asyncio.sleep(pause * (0.5 + random.random()))
                 pause = min(pause * 2, 0.25)
                 continue
-            self.after_commit()
+            # A commit that changed nothing (an idle worker's empty claim) wakes nobody: a
+            # waiter woken by its own empty claim would claim again at once, forever.
+            if changed:
+                self.after_commit()
             return result
 
     async def _run_once(self, transaction: Transaction[T]) -> T:

@@ -84,6 +84,34 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE UNIQUE INDEX tasks_session_key ON tasks(session_id, key) WHERE key IS NOT NULL;
     """,
+    # 2 -> 3: limits on calls to the model server shared by every process of a workspace
+    # (slots held now, requests of the last minute) and each session's model usage.
+    """
+    CREATE TABLE llm_slots (
+        holder       TEXT PRIMARY KEY,
+        owner        TEXT,
+        acquired_at  REAL NOT NULL,
+        expires_at   REAL NOT NULL
+    );
+    CREATE TABLE llm_requests (
+        id    INTEGER PRIMARY KEY AUTOINCREMENT,
+        time  REAL NOT NULL
+    );
+    CREATE INDEX llm_requests_time ON llm_requests(time);
+    -- Latency in whole milliseconds: sums are exact whatever order processes wrote the
+    -- rows in, so a report showing them is the same when a session is replayed.
+    CREATE TABLE llm_usage (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        task_id     INTEGER,
+        time        REAL NOT NULL,
+        tokens_in   INTEGER NOT NULL,
+        tokens_out  INTEGER NOT NULL,
+        latency_ms  INTEGER NOT NULL,
+        ok          INTEGER NOT NULL
+    );
+    CREATE INDEX llm_usage_session ON llm_usage(session_id, task_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,12 +39,13 @@ from taskqueue.retry import RetryPolicy
 from taskqueue.sqlite import bus, tasks
 from taskqueue.sqlite.codec import row_to_session, row_to_task, row_to_worker, to_json
 from taskqueue.sqlite.connection import Database
+from taskqueue.sqlite.llm_limits import LLMLimits
 from taskqueue.sqlite.news import News
 
 Clock = Callable[[], float]
 
 
-class SqliteStore:
+class SqliteStore(LLMLimits):
     """The queue and the bus in one SQLite database.
 
     `clock` (wall time, shared by every process) and `rng` (backoff jitter) are parameters
@@ -205,6 +206,14 @@ class SqliteStore:
         if limit < 1 or not roles:
             return []
 
+        async def probe(conn: aiosqlite.Connection) -> bool:
+            return await tasks.any_ready(conn, self._clock(), roles, session_id)
+
+        # Every commit wakes every idle worker; those that find nothing must not queue up
+        # for the write lock to learn it.
+        if not await self._db.read(probe):
+            return []
+
         async def op(conn: aiosqlite.Connection, now: float, outbox: tasks.Outbox) -> list[Task]:
             return await tasks.claim(
                 conn, now, worker_id, roles, limit, lease_s, session_id, outbox
@@ -298,6 +307,19 @@ class SqliteStore:
     async def cancel_task(self, task_id: int, reason: str) -> bool:
         async def op(conn: aiosqlite.Connection, now: float, outbox: tasks.Outbox) -> list[int]:
             return await tasks.cancel(conn, now, "id = ?", (task_id,), reason, outbox)
+
+        if await self._write_with_outbox(op):
+            return True
+        await self.get_task(task_id)  # raises UnknownTask for a task that never was
+        return False
+
+    async def answer_task(self, task_id: int, result: Any = None) -> bool:
+        """Complete a queued task of role `human` with `result`; False if it is not one
+        (already answered, cancelled, blocked, or another role's task)."""
+        result_json = to_json(result, f"task {task_id}: answer")
+
+        async def op(conn: aiosqlite.Connection, now: float, outbox: tasks.Outbox) -> bool:
+            return await tasks.answer(conn, now, task_id, result_json, outbox)
 
         if await self._write_with_outbox(op):
             return True

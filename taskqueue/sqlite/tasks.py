@@ -26,7 +26,7 @@ from taskqueue.messages import (
     TaskStarted,
     session_channel,
 )
-from taskqueue.models import Completion, NewTask, Task, TaskStatus
+from taskqueue.models import HUMAN_ROLE, Completion, NewTask, Task, TaskStatus
 from taskqueue.plan_graph import check_plan_graph
 from taskqueue.sqlite import bus
 from taskqueue.sqlite.codec import row_to_task, to_json
@@ -131,6 +131,21 @@ async def _check_keys_are_new(
     taken = sorted(row[0] for row in await cursor.fetchall())
     if taken:
         raise DuplicateTaskKey(f"session {session_id} already has tasks with key(s) {taken}")
+
+
+async def any_ready(
+    conn: aiosqlite.Connection, now: float, roles: Sequence[str], session_id: str | None
+) -> bool:
+    """Whether `claim` would find a task: a read, which takes no write lock."""
+    marks = ",".join("?" * len(roles))
+    session_filter = "AND session_id = ?" if session_id else ""
+    cursor = await conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'queued' AND role IN ({marks}) "
+        f"AND not_before <= ? {session_filter})",
+        [*roles, now, *([session_id] if session_id else [])],
+    )
+    row = await cursor.fetchone()
+    return bool(row and row[0])
 
 
 async def claim(
@@ -363,6 +378,32 @@ async def cancel(
         outbox.append((session_channel(session_id), TaskCancelled(task_ids=ids, reason=reason)))
     await settle(conn, now, await dependents_of(conn, [r["id"] for r in rows]), outbox)
     return [r["id"] for r in rows]
+
+
+async def answer(
+    conn: aiosqlite.Connection, now: float, task_id: int, result_json: str, outbox: Outbox
+) -> bool:
+    """Complete a queued human task with a person's answer; release its dependents.
+
+    No lease: nobody claims a human task. Fenced like a completion, by its state: a task
+    already answered, cancelled or still blocked is left alone.
+    """
+    cursor = await conn.execute(
+        "UPDATE tasks SET status = 'done', attempt = attempt + 1, started_at = ?, "
+        "finished_at = ?, progress = 1.0, error = NULL, result = ? "
+        "WHERE id = ? AND status = 'queued' AND role = ? RETURNING session_id, attempt, skill",
+        (now, now, result_json, task_id, HUMAN_ROLE),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return False
+    channel = session_channel(row["session_id"])
+    # Started and done together, so that replaying the bus counts the attempt.
+    outbox.append((channel, TaskStarted(task_id=task_id, attempt=row["attempt"],
+                                        role=HUMAN_ROLE, skill=row["skill"], worker=HUMAN_ROLE)))
+    outbox.append((channel, TaskDone(task_id=task_id, attempt=row["attempt"])))
+    await settle(conn, now, await dependents_of(conn, [task_id]), outbox)
+    return True
 
 
 async def flush(conn: aiosqlite.Connection, now: float, sender: str, outbox: Outbox) -> None:

@@ -51,9 +51,17 @@ def db_rows(home: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 
 def wait_for(predicate: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
+    while not _holds(predicate):
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.05)
+
+
+def _holds(predicate: object) -> bool:
+    try:
+        return bool(predicate())  # type: ignore[operator]
+    except sqlite3.OperationalError:
+        # swarm.db exists a few milliseconds before its schema is committed.
+        return False
 
 
 def assert_no_done_task_ran_again(home: Path) -> None:

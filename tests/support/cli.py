@@ -23,15 +23,16 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def swarm(
     *args: str | Path, home: Path, cwd: Path | None = None, timeout: float = 120,
-    input_text: str | None = None,
+    input_text: str | None = None, env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m orchestrator ARGS --home HOME`, its output captured as text."""
+    """`python -m orchestrator ARGS --home HOME`, its output captured as text; `env`
+    adds variables (`SWARM_LLM_*`) to the clean environment."""
     argv = [sys.executable, "-m", "orchestrator", *map(str, args)]
     if args and args[0] not in ("--help",):
         argv += ["--home", str(home)]
     return subprocess.run(
-        argv, cwd=cwd or _existing_parent(home), env=cli_env(), capture_output=True, text=True,
-        timeout=timeout, input=input_text,
+        argv, cwd=cwd or _existing_parent(home), env=cli_env(**(env or {})), capture_output=True,
+        text=True, timeout=timeout, input=input_text,
     )
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from support.clock import FakeClock
 from taskqueue import (
+    HUMAN_ROLE,
     WORKERS_CHANNEL,
     AmbiguousSession,
     Completion,
@@ -28,6 +29,7 @@ from taskqueue import (
     NewTask,
     Session,
     SessionStatus,
+    SessionUsage,
     StatusCount,
     Store,
     SwarmError,
@@ -35,6 +37,7 @@ from taskqueue import (
     TaskStatus,
     UnknownSession,
     UnknownTask,
+    UsageTotals,
     WorkerBeat,
     WorkerInfo,
     WorkerStatus,
@@ -999,3 +1002,130 @@ class StoreContract:
         final = await self.claim_one(store, "s")
         await store.complete(final.id, final.attempt)
         await assert_bus_agrees(store, session.id)
+
+    # human tasks
+
+    async def test_answering_a_queued_human_task_completes_it_and_releases_dependents(
+        self, store: Store, session: Session, clock: FakeClock
+    ) -> None:
+        ask, after = await store.enqueue_plan(session.id, [
+            NewTask(key="ask", role=HUMAN_ROLE, title="Approve?"),
+            NewTask(key="after", role="r", depends_on=["ask"]),
+        ])
+
+        assert await store.answer_task(ask, {"answer": "yes"})
+
+        answered = await store.get_task(ask)
+        assert answered.status is TaskStatus.DONE
+        assert answered.result == {"answer": "yes"}
+        assert answered.attempt == 1
+        assert answered.finished_at == clock.now
+        assert (await store.get_task(after)).status is TaskStatus.QUEUED
+        assert await kinds_about(store, session.id, ask) == ["task.queued", "task.started",
+                                                               "task.done"]
+        await assert_bus_agrees(store, session.id)
+
+    async def test_a_human_task_is_answered_only_once(
+        self, store: Store, session: Session
+    ) -> None:
+        ask = await store.enqueue(session.id, NewTask(role=HUMAN_ROLE))
+        assert await store.answer_task(ask, "first")
+
+        assert not await store.answer_task(ask, "second")
+        assert (await store.get_task(ask)).result == "first"
+        await assert_bus_agrees(store, session.id)
+
+    async def test_only_queued_human_tasks_can_be_answered(
+        self, store: Store, session: Session
+    ) -> None:
+        other, blocked, cancelled = await store.enqueue_plan(session.id, [
+            NewTask(key="other", role="r"),
+            NewTask(key="blocked", role=HUMAN_ROLE, depends_on=["other"]),
+            NewTask(key="cancelled", role=HUMAN_ROLE),
+        ])
+        await store.cancel_task(cancelled, "not needed")
+
+        for task_id in (other, blocked, cancelled):
+            assert not await store.answer_task(task_id, "an answer")
+        assert [t.status for t in await store.list_tasks(session.id)] == [
+            TaskStatus.QUEUED, TaskStatus.BLOCKED, TaskStatus.CANCELLED]
+        await assert_bus_agrees(store, session.id)
+
+    async def test_a_human_task_is_never_claimed_for_other_roles(
+        self, store: Store, session: Session
+    ) -> None:
+        await store.enqueue(session.id, NewTask(role=HUMAN_ROLE))
+        assert await store.claim("w1", ["r", "planner"], 5, lease_s=LEASE_S) == []
+
+    async def test_answering_an_unknown_task_is_an_error(self, store: Store) -> None:
+        with pytest.raises(UnknownTask):
+            await store.answer_task(404, "hello")
+
+    # the model server: limits shared by every process, usage per session
+
+    async def test_llm_slots_admit_at_most_max_concurrent_holders(self, store: Store) -> None:
+        assert await store.llm_acquire("a", 2, None, lease_s=60) is None
+        assert await store.llm_acquire("b", 2, None, lease_s=60) is None
+
+        wait = await store.llm_acquire("c", 2, None, lease_s=60)
+
+        assert wait is not None
+        assert 0 < wait <= 60
+        assert await store.llm_release("a")
+        assert await store.llm_acquire("c", 2, None, lease_s=60) is None
+        assert not await store.llm_release("a")
+
+    async def test_llm_holder_asking_again_keeps_its_one_slot(self, store: Store) -> None:
+        assert await store.llm_acquire("a", 1, 1, lease_s=60) is None
+        assert await store.llm_acquire("a", 1, 1, lease_s=60) is None
+        assert await store.llm_acquire("b", 1, None, lease_s=60) is not None
+
+    async def test_llm_requests_per_minute_wait_for_the_oldest_to_leave_the_window(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        for holder in ("a", "b"):
+            assert await store.llm_acquire(holder, None, 2, lease_s=60) is None
+            assert await store.llm_release(holder)
+            clock.advance(10)
+
+        # Requests at 0 s and 10 s; at 20 s the one at 0 s leaves the window in 40 s.
+        assert await store.llm_acquire("c", None, 2, lease_s=60) == pytest.approx(40)
+        clock.advance(40)
+        assert await store.llm_acquire("c", None, 2, lease_s=60) is None
+
+    async def test_llm_slot_expires_after_its_lease(self, store: Store, clock: FakeClock) -> None:
+        assert await store.llm_acquire("a", 1, None, lease_s=30) is None
+        clock.advance(29)
+        assert await store.llm_acquire("b", 1, None, lease_s=30) is not None
+
+        clock.advance(2)
+
+        assert await store.llm_acquire("b", 1, None, lease_s=30) is None
+        assert not await store.llm_release("a")
+
+    async def test_llm_slot_of_a_dead_worker_is_freed_at_once(self, store: Store) -> None:
+        await store.register_worker(WorkerInfo(id="w1", role="r", pid=1))
+        assert await store.llm_acquire("w1:call", 1, None, lease_s=600, owner="w1") is None
+        assert await store.llm_acquire("other", 1, None, lease_s=600) is not None
+
+        await store.set_worker_status("w1", WorkerStatus.DEAD)
+
+        assert await store.llm_acquire("other", 1, None, lease_s=600) is None
+
+    async def test_llm_usage_is_summed_per_task_and_per_session(
+        self, store: Store, session: Session
+    ) -> None:
+        task_id = await store.enqueue(session.id, NewTask(role="r"))
+        other = await store.create_session("another request", {})
+        await store.record_llm_usage(session.id, task_id, 100, 20, 1.25, True)
+        await store.record_llm_usage(session.id, task_id, 50, 0, 0.5, False)
+        await store.record_llm_usage(session.id, None, 10, 5, 0.25, True)
+        await store.record_llm_usage(other.id, task_id, 999, 999, 9.0, True)
+
+        usage = await store.llm_usage(session.id)
+
+        assert usage.by_task == {task_id: UsageTotals(
+            calls=2, failed=1, tokens_in=150, tokens_out=20, latency_s=1.75)}
+        assert usage.total == UsageTotals(
+            calls=3, failed=1, tokens_in=160, tokens_out=25, latency_s=2.0)
+        assert await store.llm_usage("no-such-session") == SessionUsage()

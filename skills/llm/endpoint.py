@@ -1,0 +1,169 @@
+"""The client: `ModelEndpoint` for one worker process, `TaskModel` for one task (`ctx.llm`).
+
+The endpoint owns the HTTP connection pool, the workspace's shared limits and the
+record/replay tape. A task's view adds what belongs to the session: the token budget,
+usage recorded per task, and progress notes while a long answer streams in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from skills.llm import budget
+from skills.llm.answers import ChatMessage, ChatResult
+from skills.llm.config import LLMConfig
+from skills.llm.errors import LLMError, LLMUnavailable
+from skills.llm.limits import CallSlots
+from skills.llm.retries import with_retries
+from skills.llm.tape import Recorder, Replayer, request_key
+from skills.llm.transport import OnText, post_chat
+from skills.llm.wire import DEFAULT_MODEL, request_body
+from taskqueue import SessionUsage, Store, Task
+
+__all__ = ["ModelEndpoint", "ProgressNote", "TaskModel"]
+
+logger = logging.getLogger(__name__)
+
+ProgressNote = Callable[[str], Awaitable[None]]
+# A streamed answer is reported on the bus at most this often.
+PROGRESS_EVERY_S = 1.0
+
+
+class ModelEndpoint:
+    """The model server as one process uses it."""
+
+    def __init__(self, config: LLMConfig, store: Store, *, owner: str,
+                 http: httpx.AsyncClient | None = None,
+                 rng: Callable[[], float] = random.random) -> None:
+        self.config = config
+        self._store = store
+        self._http = http
+        self._rng = rng
+        self._slots = CallSlots(store, config, owner)
+        self._recorder = Recorder(config.record) if config.record else None
+        self._replayer = Replayer(config.replay) if config.replay else None
+        # Until then the server is taken to be down: calls fail at once.
+        self._down_until = 0.0
+
+    @property
+    def model_name(self) -> str:
+        return self.config.model or DEFAULT_MODEL
+
+    def for_task(self, task: Task, progress: ProgressNote | None = None) -> TaskModel:
+        return TaskModel(self, self._store, task, progress)
+
+    async def complete(self, messages: list[ChatMessage], *, json_mode: bool = False,
+                       on_text: OnText | None = None) -> ChatResult:
+        """One chat call, retried as configured, recorded or replayed."""
+        body = request_body(self.config, messages, json_mode)
+        key = request_key(body)
+        if self._replayer is not None:
+            return self._replayer.answer(key)
+        started = time.monotonic()
+        try:
+            text, tokens_in, tokens_out = await self._call(body, on_text)
+        except LLMError as exc:
+            exc.latency_s = time.monotonic() - started
+            await self._record(key, body, None, exc)
+            raise
+        result = ChatResult(text=text, tokens_in=tokens_in, tokens_out=tokens_out,
+                            latency_s=time.monotonic() - started)
+        await self._record(key, body, result, None)
+        return result
+
+    async def _call(self, body: dict[str, Any], on_text: OnText | None) -> tuple[str, int, int]:
+        if time.monotonic() < self._down_until:
+            raise LLMUnavailable(f"the model server at {self.config.base_url} could not be "
+                                 "reached moments ago; not asking again yet")
+        http = self._client()
+
+        async def attempt() -> tuple[str, int, int]:
+            async with self._slots.slot():
+                return await post_chat(http, body, max_call_s=self.config.max_call_s,
+                                       on_text=on_text)
+
+        try:
+            return await with_retries(attempt, self.config, rng=self._rng)
+        except LLMUnavailable as exc:
+            if exc.unreachable:
+                self._down_until = time.monotonic() + self.config.down_for_s
+            raise
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            if not self.config.base_url:
+                raise LLMUnavailable("no model server is configured (SWARM_LLM_BASE_URL)")
+            headers = ({"Authorization": f"Bearer {self.config.api_key}"}
+                       if self.config.api_key else {})
+            timeout = httpx.Timeout(self.config.timeout_s)
+            self._http = httpx.AsyncClient(base_url=self.config.base_url, headers=headers,
+                                           timeout=timeout)
+        return self._http
+
+    async def _record(self, key: str, body: dict[str, Any], result: ChatResult | None,
+                      error: LLMError | None) -> None:
+        if self._recorder is not None:
+            await asyncio.to_thread(self._recorder.write, key, body, result, error)
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+class TaskModel:
+    """`ctx.llm`: the endpoint, bound to one task of one session."""
+
+    def __init__(self, endpoint: ModelEndpoint, store: Store, task: Task,
+                 progress: ProgressNote | None) -> None:
+        self._endpoint = endpoint
+        self._store = store
+        self._task = task
+        self._progress = progress
+        self._reported_at = 0.0
+
+    @property
+    def model_name(self) -> str:
+        return self._endpoint.model_name
+
+    async def chat(self, messages: list[ChatMessage], *, json_mode: bool = False
+                   ) -> ChatResult:
+        """Ask the model. Raises an `LLMError` when no usable answer came (the skill
+        falls back offline), `BudgetStop` when the budget is spent and this task was
+        cancelled for it. Every call, answered or not, is counted in the usage."""
+        limit = self._endpoint.config.session_token_budget
+        await budget.before_call(self._store, self._task, limit)
+        try:
+            result = await self._endpoint.complete(messages, json_mode=json_mode,
+                                                   on_text=self._streamed)
+        except LLMError as exc:
+            await self._record(0, 0, exc.latency_s, ok=False)
+            raise
+        await self._record(result.tokens_in, result.tokens_out, result.latency_s, ok=True)
+        await budget.after_call(self._store, self._task, limit)
+        return result
+
+    async def session_usage(self) -> SessionUsage:
+        return await self._store.llm_usage(self._task.session_id)
+
+    async def _record(self, tokens_in: int, tokens_out: int, latency_s: float, *,
+                      ok: bool) -> None:
+        await self._store.record_llm_usage(self._task.session_id, self._task.id, tokens_in,
+                                           tokens_out, latency_s, ok)
+
+    async def _streamed(self, chars: int) -> None:
+        now = time.monotonic()
+        if self._progress is None or now - self._reported_at < PROGRESS_EVERY_S:
+            return
+        self._reported_at = now
+        try:
+            await self._progress(f"the model is answering: {chars} characters so far")
+        except Exception:
+            logger.debug("progress report failed", exc_info=True)
