@@ -1,0 +1,284 @@
+"""Worker figures for `scripts/bench.py`: real worker processes and the supervisor.
+
+Each public function measures one experiment and returns its figures by key. Every
+worker started here runs in its own session and is stopped, killed if need be, and
+reaped before the function returns, however it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from _bench_util import BenchFailed, has_exited, log_tail, stop_group, workdir
+from bench_queue import ROLE, percentile
+
+from orchestrator.supervision import RoleWorkers, SupervisorConfig
+from orchestrator.supervisor import Supervisor
+from skills.builtin.noop import Noop
+from taskqueue import Message, NewTask, SqliteStore, TaskStatus, WorkerInfo, session_channel
+from worker.config import WorkerSettings
+
+TIMEOUT_S = 300.0
+# How the throughput figures start their workers (the brief of issue 3).
+NOOP_WORKER_ARGS = ("--concurrency", "16", "--idle-poll-s", "0.05")
+
+SLEEP_SKILL = '''\
+"""A skill that sleeps, so that a worker can be killed while it holds the task."""
+import asyncio
+
+from skills.contracts import SkillResult
+
+
+class BenchSleep:
+    name = "bench_sleep"
+
+    async def execute(self, ctx):
+        await asyncio.sleep(float(ctx.input.get("seconds", 600)))
+        return SkillResult()
+'''
+
+
+# --- worker processes started by hand --------------------------------------------------
+
+
+@contextmanager
+def worker_processes(
+    home: Path, count: int, args: Sequence[str] = ()
+) -> Iterator[list[tuple[subprocess.Popen[bytes], Path]]]:
+    """`count` × `python -m worker --role r --home HOME *args`; SIGTERM, SIGKILL, reap."""
+    started: list[tuple[subprocess.Popen[bytes], Path]] = []
+    with ExitStack() as stack:
+        for i in range(count):
+            log = home / f"worker-{i}.log"
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "worker", "--role", ROLE, "--home", str(home), *args],
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            stack.callback(stop_group, proc, signal.SIGTERM, 15.0)
+            started.append((proc, log))
+        yield started
+
+
+def _check_alive(procs: Sequence[tuple[subprocess.Popen[bytes], Path]]) -> None:
+    for proc, log in procs:
+        # Not poll(): the leader stays unreaped until stop_group, so its group id stays ours.
+        if has_exited(proc):
+            raise BenchFailed(f"worker {proc.pid} exited early: {log_tail(log)}")
+
+
+async def _poll(
+    check: Callable[[], Awaitable[bool]], procs: Sequence[tuple[subprocess.Popen[bytes], Path]],
+    deadline: float, what: str, every_s: float = 0.005,
+) -> None:
+    while not await check():
+        _check_alive(procs)
+        if time.monotonic() > deadline:
+            raise BenchFailed(f"timed out waiting for {what}")
+        await asyncio.sleep(every_s)
+
+
+async def _registered(store: SqliteStore, pids: set[int]) -> bool:
+    return {w.pid for w in await store.list_workers()} >= pids
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of `pid`, in clock ticks, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise BenchFailed(f"no VmRSS for pid {pid}")
+
+
+# --- no-op throughput ----------------------------------------------------------------------
+
+
+async def _noop_through(home: Path, n: int, workers: int) -> float:
+    deadline = time.monotonic() + TIMEOUT_S
+    store = await SqliteStore.open(home / "swarm.db", sender="bench")
+    try:
+        session = await store.create_session("benchmark: no-op tasks", {})
+        with worker_processes(home, workers, NOOP_WORKER_ARGS) as procs:
+            pids = {proc.pid for proc, _ in procs}
+            await _poll(lambda: _registered(store, pids), procs, deadline, "workers to register")
+            tasks = [NewTask(role=ROLE, skill="noop") for _ in range(n)]
+
+            async def all_done() -> bool:
+                counts = await store.counts(session.id)
+                return sum(c.count for c in counts if c.status is TaskStatus.DONE) >= n
+
+            start = time.perf_counter()
+            await store.enqueue_plan(session.id, tasks)
+            await _poll(all_done, procs, deadline, f"{n} no-op tasks", every_s=0.01)
+            elapsed = time.perf_counter() - start
+    finally:
+        await store.close()
+    return n / elapsed
+
+
+def noop_tasks_per_s(tmp: Path, n: int, workers: int) -> float:
+    """`n` no-op tasks through `workers` real worker processes, from the enqueue of the
+    whole batch (every worker registered) until all are done: tasks per second."""
+    with workdir(tmp, f"noop-{workers}w") as home:
+        return asyncio.run(_noop_through(home, n, workers))
+
+
+def noop_call_s(n: int) -> float:
+    """Seconds per `await Noop().execute(ctx)` in a plain loop (no queue, no worker)."""
+
+    async def loop() -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            await Noop().execute(None)  # type: ignore[arg-type]  # noop never reads ctx
+        return (time.perf_counter() - start) / n
+
+    return asyncio.run(loop())
+
+
+def noop_throughput(tmp: Path, n: int) -> dict[str, float]:
+    """No-op tasks through 1, 2 and 4 workers, and the overhead per task through 2."""
+    figures = {f"noop_tasks_per_s_{w}w": noop_tasks_per_s(tmp, n, w) for w in (1, 2, 4)}
+    figures["noop_tasks_per_s"] = figures.pop("noop_tasks_per_s_2w")
+    call_s = noop_call_s(max(n, 10_000))
+    figures["noop_plain_calls_per_s"] = 1 / call_s
+    figures["overhead_per_task_ms"] = (1 / figures["noop_tasks_per_s"] - call_s) * 1000
+    return figures
+
+
+# --- an idle worker -----------------------------------------------------------------------
+
+
+async def _idle_worker(home: Path, idle_s: float) -> dict[str, float]:
+    deadline = time.monotonic() + TIMEOUT_S
+    async with await SqliteStore.open(home / "swarm.db", sender="bench") as store:
+        with worker_processes(home, 1) as procs:
+            [(proc, _)] = procs
+            await _poll(lambda: _registered(store, {proc.pid}), procs, deadline,
+                        "the worker to register")
+            # Settle first: the figure is for a worker that has been waiting a while.
+            await asyncio.sleep(0.5)
+            ticks, wall = _cpu_ticks(proc.pid), time.monotonic()
+            await asyncio.sleep(idle_s)
+            _check_alive(procs)
+            cpu_s = (_cpu_ticks(proc.pid) - ticks) / os.sysconf("SC_CLK_TCK")
+            figures = {
+                "idle_worker_rss_mb": _rss_mb(proc.pid),
+                "idle_worker_cpu_percent": cpu_s / (time.monotonic() - wall) * 100,
+            }
+    return figures
+
+
+def idle_worker(tmp: Path, idle_s: float = 2.0) -> dict[str, float]:
+    """One `python -m worker --role r` with its default settings, idle for `idle_s`:
+    its VmRSS at the end, and its CPU time over the idle time (from /proc/<pid>)."""
+    with workdir(tmp, "idle-worker") as home:
+        return asyncio.run(_idle_worker(home, idle_s))
+
+
+# --- recovery after SIGKILL ---------------------------------------------------------------
+
+
+class BusFollower:
+    """Reads one channel from an offset, waiting for news between reads."""
+
+    def __init__(self, store: SqliteStore, channel: str) -> None:
+        self._store = store
+        self._channel = channel
+        self._after = 0
+
+    async def next_started(self, task_id: int, deadline: float) -> Message:
+        """The next `task.started` for `task_id` on the channel."""
+        while True:
+            seen = self._store.news_version
+            for message in await self._store.read([self._channel], self._after):
+                self._after = message.id
+                if message.kind == "task.started" and message.body["task_id"] == task_id:
+                    return message
+            if time.monotonic() > deadline:
+                raise BenchFailed(f"task {task_id} was not started again in time")
+            await self._store.wait_for_news(0.05, seen)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+async def _workers_ready(store: SqliteStore, count: int, deadline: float) -> list[WorkerInfo]:
+    """Wait until `count` live workers have registered and sent a heartbeat since, so each
+    is in its claim loop with its change watcher running."""
+    while True:
+        live = [w for w in await store.list_workers()
+                if w.heartbeat_at > w.started_at and _pid_alive(w.pid)]
+        if len(live) >= count:
+            return live
+        if time.monotonic() > deadline:
+            raise BenchFailed(f"{len(live)} of {count} workers ready in time")
+        await asyncio.sleep(0.02)
+
+
+async def _recovery(home: Path, kills: int) -> list[float]:
+    skills_dir = home / "bench-skills"
+    skills_dir.mkdir()
+    (skills_dir / "bench_sleep.py").write_text(textwrap.dedent(SLEEP_SKILL), encoding="utf-8")
+    config = SupervisorConfig(
+        home=home, roles={ROLE: RoleWorkers(workers=2, concurrency=1)},
+        skills_dirs=[skills_dir], worker=WorkerSettings(grace_s=1.0),
+        # The slot of a killed worker restarts within 0.5 s however often it is killed
+        # here; the figure is the task's recovery, which the other worker provides.
+        restart_backoff_max_s=0.5,
+    )
+    deadline = time.monotonic() + TIMEOUT_S
+    samples: list[float] = []
+    async with await SqliteStore.open(home / "swarm.db", sender="bench") as store:
+        session = await store.create_session("benchmark: recovery", {})
+        supervisor = Supervisor(config, store)
+        try:
+            await supervisor.start()
+            await _workers_ready(store, 2, deadline)
+            bus = BusFollower(store, session_channel(session.id))
+            task_id = await store.enqueue(session.id, NewTask(
+                role=ROLE, skill="bench_sleep", max_attempts=kills + 5))
+            started = await bus.next_started(task_id, deadline)
+            for _ in range(kills):
+                live = {w.id: w.pid for w in await _workers_ready(store, 2, deadline)}
+                holder = live.get(started.body["worker"])
+                if holder is None:
+                    raise BenchFailed(f"the worker holding task {task_id} is not live")
+                killed_at = time.time()
+                os.kill(holder, signal.SIGKILL)
+                started = await bus.next_started(task_id, deadline)
+                samples.append(started.time - killed_at)
+        finally:
+            await supervisor.stop()
+    return samples
+
+
+def recovery(tmp: Path, kills: int = 20) -> dict[str, float]:
+    """A Supervisor with 2 workers; SIGKILL the one holding a sleeping task, `kills`
+    times, and time from the kill to the task's next `task.started` (its claim time)."""
+    with workdir(tmp, "recovery") as home:
+        samples = [s * 1000 for s in asyncio.run(_recovery(home, kills))]
+    return {
+        "recovery_p50_ms": percentile(samples, 50),
+        "recovery_p99_ms": percentile(samples, 99),
+    }
