@@ -1,6 +1,6 @@
 """swarm's benchmark suite: every figure beside its reference, measured in the same run.
 
-    python scripts/bench.py [--quick] [--json] [--repeat N]
+    python scripts/bench.py [--quick] [--json] [--repeat N] [--only TEXT]
 
 Each round measures every figure once, in an order that puts a figure next to its
 reference; the table shows the median over the rounds, and each ratio is the median of
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import bench_queue
 import bench_reference
+import bench_session
 import bench_workers
 from _bench_util import BenchFailed, PeerMissing
 
@@ -126,6 +127,7 @@ MEASUREMENTS: list[tuple[str, Measure]] = [
         lambda t, s: bench_reference.huey_e2e_tasks_per_s(t, s.noop, timeout_s=120.0))),
     ("no-op tasks through workers", lambda t, s: bench_workers.noop_throughput(t, s.noop)),
     ("idle worker", lambda t, _s: bench_workers.idle_worker(t)),
+    ("the README example through the CLI", lambda t, _s: bench_session.readme_session(t)),
 ]
 
 
@@ -189,15 +191,19 @@ ROWS: list[Row] = [
     Row("overhead_per_task_ms", unit=" ms", target="<= 2 ms", met=_at_most(2.0)),
     Row("idle_worker_rss_mb", unit=" MB", target="<= 40 MB", met=_at_most(40.0)),
     Row("idle_worker_cpu_percent", unit=" %"),
+    Row("cli_import_ms", unit=" ms"),
+    Row("first_claim_ms", unit=" ms", target="<= 1500 ms", met=_at_most(1500.0)),
+    Row("readme_example_s", unit=" s"),
 ]
 
 
-def run_rounds(sizes: Sizes, repeat: int, tmp: Path) -> list[Figures]:
+def run_rounds(sizes: Sizes, repeat: int, tmp: Path, only: str = "") -> list[Figures]:
     """Every measurement once per round; a failed one is logged and left out."""
     rounds: list[Figures] = []
+    chosen = [(label, m) for label, m in MEASUREMENTS if only.lower() in label.lower()]
     for number in range(1, repeat + 1):
         figures: Figures = {}
-        for label, measure in MEASUREMENTS:
+        for label, measure in chosen:
             started = time.monotonic()
             try:
                 figures.update(measure(tmp, sizes))
@@ -266,6 +272,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="one round at small sizes: a check, not a measurement")
     parser.add_argument("--json", action="store_true",
                         help="end with one line of JSON, one key per figure")
+    parser.add_argument("--only", default="",
+                        help="run only the measurements whose label contains this text")
     parser.add_argument("--repeat", type=int, default=None,
                         help="rounds; each figure is the median (default 3, --quick 1)")
     args = parser.parse_args(argv)
@@ -285,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="swarm-bench-") as tmp:
-        rounds = run_rounds(sizes, args.repeat, Path(tmp))
+        rounds = run_rounds(sizes, args.repeat, Path(tmp), args.only)
     medians, ratios = summarise(rounds)
     print(f"{len(rounds)} round(s){' at quick sizes' if args.quick else ''}; medians; "
           "ratios are medians of within-round ratios; load average (1 min) "
