@@ -1,10 +1,10 @@
 """Waking waiters when the database changes, without spinning.
 
 This process's own commits wake waiters directly. Other processes' commits are seen as a
-change to the WAL file, watched with watchfiles. A wake-up can arrive just before the
-commit is visible to readers, so every wake-up is echoed once more a moment later: a
-waiter that found nothing on the first wake looks again instead of sleeping until its
-fallback timeout.
+change to the WAL file: through inotify on the event loop on Linux, else watchfiles. A
+wake-up can arrive just before the commit is visible to readers, so every wake-up is
+echoed once more a moment later: a waiter that found nothing on the first wake looks
+again instead of sleeping until its fallback timeout.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import logging
 from pathlib import Path
 
 import watchfiles
+
+from taskqueue.sqlite.inotify import FolderWatch
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,10 @@ class News:
         self._version = 0
         self._changed = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
+        self._inotify: FolderWatch | None = None
+        self._echo_pending = False
         self._stop = asyncio.Event()
+        self._watched = {db_path.name + "-wal", db_path.name}
 
     @property
     def version(self) -> int:
@@ -41,8 +46,14 @@ class News:
     def notify(self) -> None:
         """Something changed: wake every waiter, and once more shortly after."""
         self._bump()
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop().call_later(ECHO_S, self._bump)
+        if not self._echo_pending:
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop().call_later(ECHO_S, self._echo)
+                self._echo_pending = True
+
+    def _echo(self) -> None:
+        self._echo_pending = False
+        self._bump()
 
     def _bump(self) -> None:
         self._version += 1
@@ -62,13 +73,25 @@ class News:
         return True
 
     def _ensure_watcher(self) -> None:
-        if self._watcher is None and not self._stop.is_set():
-            self._watcher = asyncio.get_running_loop().create_task(
+        if self._watcher is not None or self._inotify is not None or self._stop.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            self._inotify = FolderWatch(self._db_path.parent)
+            loop.add_reader(self._inotify.fd, self._on_inotify)
+        except (OSError, AttributeError, NotImplementedError):
+            self._inotify = None
+            self._watcher = loop.create_task(
                 self._watch(), name=f"news-watcher:{self._db_path.name}"
             )
 
+    def _on_inotify(self) -> None:
+        assert self._inotify is not None
+        if self._inotify.changed_names() & self._watched:
+            self.notify()
+
     async def _watch(self) -> None:
-        watched = {self._db_path.name + "-wal", self._db_path.name}
+        watched = self._watched
         try:
             async for _changes in watchfiles.awatch(
                 self._db_path.parent,
@@ -85,6 +108,11 @@ class News:
 
     async def close(self) -> None:
         self._stop.set()
+        if self._inotify is not None:
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop().remove_reader(self._inotify.fd)
+            self._inotify.close()
+            self._inotify = None
         if self._watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
