@@ -57,7 +57,7 @@ async def read(
     conn: aiosqlite.Connection, channels: Sequence[str], after: int, limit: int
 ) -> list[Message]:
     marks = ",".join("?" * len(channels))
-    cursor = await conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT id, time, channel, kind, sender, body FROM messages "
         f"WHERE id > ? AND channel IN ({marks}) ORDER BY id LIMIT ?",
         (after, *channels, limit),
@@ -71,7 +71,7 @@ async def read(
             sender=row["sender"],
             body=json.loads(row["body"]),
         )
-        for row in await cursor.fetchall()
+        for row in rows
     ]
 
 

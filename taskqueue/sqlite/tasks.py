@@ -159,7 +159,7 @@ async def claim(
     if session_id:
         params.append(session_id)
     params.append(limit)
-    cursor = await conn.execute(
+    rows = await conn.execute_fetchall(
         "UPDATE tasks SET status = 'running', attempt = attempt + 1, lease_owner = ?, "
         "lease_expires = ?, started_at = ?, progress = NULL, progress_note = NULL "
         "WHERE id IN (SELECT id FROM tasks WHERE status = 'queued' "
@@ -167,7 +167,7 @@ async def claim(
         "ORDER BY priority DESC, id LIMIT ?) RETURNING *",
         params,
     )
-    claimed = [row_to_task(row) for row in await cursor.fetchall()]
+    claimed = [row_to_task(row) for row in rows]
     claimed.sort(key=lambda t: (-t.priority, t.id))
     for task in claimed:
         outbox.append((
@@ -184,7 +184,7 @@ async def complete_many(
     """Mark attempts done, fenced by (task, attempt); release their dependents."""
     batch = [[c.task_id, c.attempt, to_json(c.result, f"task {c.task_id}: result")]
              for c in completions]
-    cursor = await conn.execute(
+    rows = await conn.execute_fetchall(
         "WITH c(id, attempt, result) AS (SELECT json_extract(value, '$[0]'), "
         "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)) "
         "UPDATE tasks SET status = 'done', finished_at = ?, progress = 1.0, "
@@ -195,7 +195,7 @@ async def complete_many(
         "RETURNING id, session_id, attempt",
         (json.dumps(batch), now),
     )
-    done = {(row["id"], row["attempt"]): row["session_id"] for row in await cursor.fetchall()}
+    done = {(row["id"], row["attempt"]): row["session_id"] for row in rows}
     for (task_id, attempt), session_id in sorted(done.items()):
         outbox.append((session_channel(session_id), TaskDone(task_id=task_id, attempt=attempt)))
     await settle(conn, now, await dependents_of(conn, [task_id for task_id, _ in done]), outbox)
@@ -211,12 +211,12 @@ async def complete_many(
 async def dependents_of(conn: aiosqlite.Connection, ended: Sequence[int]) -> list[int]:
     if not ended:
         return []
-    cursor = await conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT DISTINCT task_id FROM task_deps "
         "WHERE depends_on IN (SELECT value FROM json_each(?))",
         (_ids_json(ended),),
     )
-    return [row[0] for row in await cursor.fetchall()]
+    return [row[0] for row in rows]
 
 
 async def settle(
@@ -229,7 +229,7 @@ async def settle(
     cancelled, and its own dependents are decided in turn.
     """
     while candidates:
-        cursor = await conn.execute(
+        rows = await conn.execute_fetchall(
             "SELECT t.id, t.session_id, t.run_on_partial, "
             f"SUM(dep.status NOT IN {_TERMINAL}) AS open, "
             f"SUM(dep.status IN {_UNSUCCESSFUL}) AS bad "
@@ -239,7 +239,6 @@ async def settle(
             "GROUP BY t.id ORDER BY t.id",
             (_ids_json(candidates),),
         )
-        rows = await cursor.fetchall()
         ready = [r for r in rows if r["open"] == 0 and (r["bad"] == 0 or r["run_on_partial"])]
         doomed = [r for r in rows if r["bad"] > 0 and not r["run_on_partial"]]
         if ready:
