@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -12,40 +11,34 @@ from typing import Any
 
 import aiosqlite
 
-from taskqueue.errors import AmbiguousSession, UnknownSession, UnknownTask
+from taskqueue.errors import UnknownTask
 from taskqueue.messages import (
-    WORKERS_CHANNEL,
     Body,
     Message,
-    SessionCreated,
     SessionFinished,
     TaskProgress,
-    WorkerStarted,
     session_channel,
 )
 from taskqueue.models import (
     Completion,
     NewTask,
-    Session,
     SessionStatus,
     StatusCount,
     Task,
     TaskStatus,
-    WorkerBeat,
-    WorkerInfo,
-    WorkerStatus,
 )
 from taskqueue.retry import RetryPolicy
 from taskqueue.sqlite import bus, tasks
-from taskqueue.sqlite.codec import row_to_session, row_to_task, row_to_worker, to_json
+from taskqueue.sqlite.codec import row_to_task, to_json
 from taskqueue.sqlite.connection import Database
 from taskqueue.sqlite.llm_limits import LLMLimits
 from taskqueue.sqlite.news import News
+from taskqueue.sqlite.sessions import SessionMethods
+from taskqueue.sqlite.store_base import Clock
+from taskqueue.sqlite.workers import WorkerMethods
 
-Clock = Callable[[], float]
 
-
-class SqliteStore(LLMLimits):
+class SqliteStore(SessionMethods, WorkerMethods, LLMLimits):
     """The queue and the bus in one SQLite database.
 
     `clock` (wall time, shared by every process) and `rng` (backoff jitter) are parameters
@@ -88,101 +81,6 @@ class SqliteStore(LLMLimits):
     async def close(self) -> None:
         await self._news.close()
         await self._db.close()
-
-    async def _write_with_outbox(
-        self, operation: Callable[[aiosqlite.Connection, float, tasks.Outbox], Any]
-    ) -> Any:
-        async def transaction(conn: aiosqlite.Connection) -> Any:
-            now = self._clock()
-            outbox: tasks.Outbox = []
-            result = await operation(conn, now, outbox)
-            await tasks.flush(conn, now, self._sender, outbox)
-            return result
-
-        return await self._db.write(transaction)
-
-    # sessions
-
-    async def create_session(self, request: str, options: dict[str, Any]) -> Session:
-        session_id = uuid.uuid4().hex[:12]
-        options_json = to_json(options, "options")
-
-        async def op(conn: aiosqlite.Connection, now: float, outbox: tasks.Outbox) -> None:
-            await conn.execute(
-                "INSERT INTO sessions (id, request, status, options, created_at) "
-                "VALUES (?, ?, 'running', ?, ?)",
-                (session_id, request, options_json, now),
-            )
-            outbox.append((session_channel(session_id),
-                           SessionCreated(session_id=session_id, request=request)))
-
-        await self._write_with_outbox(op)
-        return await self.get_session(session_id)
-
-    async def get_session(self, session_id: str) -> Session:
-        async def op(conn: aiosqlite.Connection) -> Any:
-            cursor = await conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,))
-            return await cursor.fetchone()
-
-        row = await self._db.read(op)
-        if row is None:
-            raise UnknownSession(f"no session {session_id!r}")
-        return row_to_session(row)
-
-    async def find_session(self, prefix: str) -> Session:
-        prefix = prefix.strip()
-        if not prefix:
-            raise UnknownSession("a session id (or a prefix of one) is needed")
-
-        async def op(conn: aiosqlite.Connection) -> list[Any]:
-            cursor = await conn.execute(
-                "SELECT * FROM sessions WHERE substr(id, 1, ?) = ? ORDER BY created_at LIMIT 6",
-                (len(prefix), prefix),
-            )
-            return list(await cursor.fetchall())
-
-        rows = await self._db.read(op)
-        if not rows:
-            raise UnknownSession(f"no session starts with {prefix!r}")
-        if len(rows) > 1:
-            names = ", ".join(row["id"] for row in rows[:5])
-            raise AmbiguousSession(f"{prefix!r} matches several sessions: {names}")
-        return row_to_session(rows[0])
-
-    async def list_sessions(self) -> list[Session]:
-        async def op(conn: aiosqlite.Connection) -> list[Any]:
-            cursor = await conn.execute("SELECT * FROM sessions ORDER BY created_at, id")
-            return list(await cursor.fetchall())
-
-        return [row_to_session(row) for row in await self._db.read(op)]
-
-    async def update_session_options(self, session_id: str, options: dict[str, Any]) -> None:
-        options_json = to_json(options, "options")
-
-        async def op(conn: aiosqlite.Connection) -> int:
-            cursor = await conn.execute(
-                "UPDATE sessions SET options = ? WHERE id = ?", (options_json, session_id)
-            )
-            return cursor.rowcount
-
-        if not await self._db.write(op):
-            raise UnknownSession(f"no session {session_id!r}")
-
-    async def finish_session(self, session_id: str, status: SessionStatus) -> bool:
-        """Record the session's end (or, with RUNNING, reopen it); False if unchanged."""
-
-        async def op(conn: aiosqlite.Connection, now: float, outbox: tasks.Outbox) -> bool:
-            finished_at = None if status is SessionStatus.RUNNING else now
-            cursor = await conn.execute(
-                "UPDATE sessions SET status = ?, finished_at = ? WHERE id = ? AND status != ?",
-                (status, finished_at, session_id, status),
-            )
-            if cursor.rowcount:
-                outbox.append((session_channel(session_id),
-                               SessionFinished(session_id=session_id, status=status)))
-            return cursor.rowcount > 0
-
-        return bool(await self._write_with_outbox(op))
 
     # tasks
 
@@ -393,56 +291,6 @@ class SqliteStore(LLMLimits):
 
         return [StatusCount(session_id=r[0], role=r[1], status=r[2], count=r[3])
                 for r in await self._db.read(op)]
-
-    # workers
-
-    async def register_worker(self, worker: WorkerInfo) -> None:
-        async def op(conn: aiosqlite.Connection, now: float, outbox: tasks.Outbox) -> None:
-            await conn.execute(
-                "INSERT OR REPLACE INTO workers (id, role, pid, host, session_id, concurrency, "
-                "status, started_at, heartbeat_at, running, rss_mb) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
-                (worker.id, worker.role, worker.pid, worker.host, worker.session_id,
-                 worker.concurrency, worker.status, now, now, worker.rss_mb),
-            )
-            outbox.append((WORKERS_CHANNEL,
-                           WorkerStarted(worker=worker.id, role=worker.role, pid=worker.pid)))
-
-        await self._write_with_outbox(op)
-
-    async def heartbeat(self, worker_id: str, beat: WorkerBeat, *, lease_s: float) -> int:
-        """Record a worker's heartbeat and extend its leases; returns the leases extended."""
-
-        async def op(conn: aiosqlite.Connection) -> int:
-            now = self._clock()
-            await conn.execute(
-                "UPDATE workers SET heartbeat_at = ?, running = ?, rss_mb = ?, status = ? "
-                "WHERE id = ?",
-                (now, to_json(beat.running, "running"), beat.rss_mb, beat.status, worker_id),
-            )
-            cursor = await conn.execute(
-                "UPDATE tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'",
-                (now + lease_s, worker_id),
-            )
-            return cursor.rowcount
-
-        extended: int = await self._db.write(op)
-        return extended
-
-    async def set_worker_status(self, worker_id: str, status: WorkerStatus) -> None:
-        async def op(conn: aiosqlite.Connection) -> None:
-            await conn.execute("UPDATE workers SET status = ? WHERE id = ?", (status, worker_id))
-
-        await self._db.write(op)
-
-    async def list_workers(self, *, include_stopped: bool = False) -> list[WorkerInfo]:
-        where = "" if include_stopped else "WHERE status IN ('running', 'stopping')"
-
-        async def op(conn: aiosqlite.Connection) -> list[Any]:
-            cursor = await conn.execute(f"SELECT * FROM workers {where} ORDER BY started_at, id")
-            return list(await cursor.fetchall())
-
-        return [row_to_worker(row) for row in await self._db.read(op)]
 
     # the bus
 
