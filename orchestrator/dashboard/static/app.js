@@ -20,6 +20,9 @@ const state = {
   source: null,
   refreshTimer: null,
   lastRefresh: 0,
+  // Refreshes can overlap on a slow server: only a newer answer replaces the view.
+  refreshesSent: 0,
+  refreshShown: 0,
   file: null,
   reportShown: null,
   graphKey: "",
@@ -146,6 +149,7 @@ async function refresh() {
   const sessionId = state.sessionId;
   if (!sessionId) return;
   state.lastRefresh = Date.now();
+  const sent = ++state.refreshesSent;
   let view;
   try {
     view = await getJson(sessionPath(sessionId));
@@ -153,7 +157,8 @@ async function refresh() {
     notify(`cannot load session ${sessionId}: ${error.message}`, true);
     return;
   }
-  if (sessionId !== state.sessionId) return;
+  if (sessionId !== state.sessionId || sent < state.refreshShown) return;
+  state.refreshShown = sent;
   state.view = view;
   state.clockOffset = view.now - Date.now() / 1000;
   if (state.lastEventId === null) state.lastEventId = view.last_event_id;
