@@ -4,13 +4,13 @@ execution, the database read directly, and the checks that nothing done ran agai
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from blackboard import Blackboard
 from support.swarm_processes import HANG_S, is_alive
 
 # Each task appends its number to a log when it finishes, so executions can be counted.
@@ -96,8 +96,6 @@ def assert_no_done_task_ran_again(home: Path) -> None:
 
 def assert_board_whole(home: Path, session_id: str) -> None:
     """Every done task's output is on the blackboard, whole, under its front matter."""
-    from blackboard import Blackboard
-
     board = Blackboard(home / "blackboard", session_id)
     rows = db_rows(home, "SELECT id, attempt, input, result FROM tasks "
                          "WHERE session_id = ? AND skill = 'slow'", session_id)
@@ -108,7 +106,3 @@ def assert_board_whole(home: Path, session_id: str) -> None:
         assert found.front_matter is not None, found.path
         assert (found.front_matter.task, found.front_matter.attempt) == (task_id, attempt)
         assert found.body == slow_output(json.loads(str(input_json))["n"]), found.path
-
-
-def environ_without_swarm() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
