@@ -123,7 +123,9 @@ class LiveRenderer:
 
     def snapshot(self, progress: Progress, *, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._last_draw < self._min_interval_s:
+        # The last frame is always drawn: a session that ends within the interval would
+        # otherwise leave an earlier state on the screen.
+        if not force and not progress.finished and now - self._last_draw < self._min_interval_s:
             return
         self._last_draw = now
         lines = [status_line(progress)]

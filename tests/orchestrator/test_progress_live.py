@@ -1,0 +1,36 @@
+"""The live block on a terminal: redrawn at most every interval, but never left showing
+a state older than the session's end."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import Counter
+
+from orchestrator.follow import Progress
+from orchestrator.progress import LiveRenderer
+
+
+def progress_of(**counts: int) -> Progress:
+    return Progress(session_id="s", started=time.time(), by_role={"analyst": Counter(counts)})
+
+
+def test_a_redraw_within_the_interval_is_skipped_while_work_goes_on() -> None:
+    out = io.StringIO()
+    renderer = LiveRenderer(out, min_interval_s=3600)
+
+    renderer.snapshot(progress_of(queued=2))
+    renderer.snapshot(progress_of(queued=1, running=1))
+
+    assert "running 1" not in out.getvalue()
+
+
+def test_the_final_state_is_drawn_even_within_the_interval() -> None:
+    out = io.StringIO()
+    renderer = LiveRenderer(out, min_interval_s=3600)
+
+    renderer.snapshot(progress_of(queued=2))
+    renderer.snapshot(progress_of(done=2))
+
+    assert out.getvalue().rstrip().splitlines()[-1] == "  analyst      2/2 done"
+    assert "done 2" in out.getvalue()
