@@ -7,10 +7,11 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,42 @@ def wait_until(
         if time.monotonic() > deadline:
             raise BenchFailed(f"timed out waiting on {proc.args!r}: {log_tail(log)}")
         time.sleep(0.001)
+
+
+Worker = tuple[subprocess.Popen[bytes], Path]
+
+
+@contextmanager
+def worker_processes(
+    home: Path, count: int, args: Sequence[str] = (), *, role: str = "r"
+) -> Iterator[list[Worker]]:
+    """`count` × `python -m worker --role ROLE --home HOME *args`, each logging to
+    HOME/worker-N.log; on exit SIGTERM, then SIGKILL what is left, and reap."""
+    started: list[Worker] = []
+    with ExitStack() as stack:
+        for i in range(count):
+            log = home / f"worker-{i}.log"
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "worker", "--role", role, "--home", str(home), *args],
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            stack.callback(stop_group, proc, signal.SIGTERM, 15.0)
+            started.append((proc, log))
+        yield started
+
+
+def check_alive(procs: Sequence[Worker]) -> None:
+    """Fail with the log's tail if any worker has exited."""
+    for proc, log in procs:
+        # Not poll(): the leader stays unreaped until stop_group, so its group id stays ours.
+        if has_exited(proc):
+            raise BenchFailed(f"worker {proc.pid} exited early: {log_tail(log)}")
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of `pid`, in clock ticks, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])

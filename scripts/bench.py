@@ -1,6 +1,6 @@
 """swarm's benchmark suite: every figure beside its reference, measured in the same run.
 
-    python scripts/bench.py [--quick] [--json] [--repeat N] [--only TEXT]
+    python scripts/bench.py [--quick] [--json] [--repeat N] [--only TEXT] [--scale]
 
 Each round measures every figure once, in an order that puts a figure next to its
 reference; the table shows the median over the rounds, and each ratio is the median of
@@ -276,6 +276,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="run only the measurements whose label contains this text")
     parser.add_argument("--repeat", type=int, default=None,
                         help="rounds; each figure is the median (default 3, --quick 1)")
+    parser.add_argument("--scale", action="store_true",
+                        help="then the scale curves too (scripts/bench_scale.py: tables, "
+                        "and PNG plots in docs/)")
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = 1 if args.quick else 3
@@ -294,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="swarm-bench-") as tmp:
         rounds = run_rounds(sizes, args.repeat, Path(tmp), args.only)
+    if args.scale:
+        # Before the table: with --json, the suite's JSON object stays the last line.
+        import bench_scale
+
+        # A quick run is a check: it leaves the published plots alone.
+        scale_args = ["--repeat", str(args.repeat)]
+        bench_scale.main([*scale_args, "--quick", "--no-plots"] if args.quick else scale_args)
     medians, ratios = summarise(rounds)
     print(f"{len(rounds)} round(s){' at quick sizes' if args.quick else ''}; medians; "
           "ratios are medians of within-round ratios; load average (1 min) "

@@ -11,14 +11,12 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from _bench_util import BenchFailed, has_exited, log_tail, stop_group, workdir
+from _bench_util import BenchFailed, check_alive, cpu_ticks, workdir, worker_processes
 from bench_queue import ROLE, percentile
 
 from orchestrator.supervision import RoleWorkers, SupervisorConfig
@@ -47,34 +45,7 @@ class BenchSleep:
 '''
 
 
-# --- worker processes started by hand --------------------------------------------------
-
-
-@contextmanager
-def worker_processes(
-    home: Path, count: int, args: Sequence[str] = ()
-) -> Iterator[list[tuple[subprocess.Popen[bytes], Path]]]:
-    """`count` × `python -m worker --role r --home HOME *args`; SIGTERM, SIGKILL, reap."""
-    started: list[tuple[subprocess.Popen[bytes], Path]] = []
-    with ExitStack() as stack:
-        for i in range(count):
-            log = home / f"worker-{i}.log"
-            with open(log, "ab") as out:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "worker", "--role", ROLE, "--home", str(home), *args],
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            stack.callback(stop_group, proc, signal.SIGTERM, 15.0)
-            started.append((proc, log))
-        yield started
-
-
-def _check_alive(procs: Sequence[tuple[subprocess.Popen[bytes], Path]]) -> None:
-    for proc, log in procs:
-        # Not poll(): the leader stays unreaped until stop_group, so its group id stays ours.
-        if has_exited(proc):
-            raise BenchFailed(f"worker {proc.pid} exited early: {log_tail(log)}")
+# --- waiting on worker processes ------------------------------------------------------
 
 
 async def _poll(
@@ -82,7 +53,7 @@ async def _poll(
     deadline: float, what: str, every_s: float = 0.005,
 ) -> None:
     while not await check():
-        _check_alive(procs)
+        check_alive(procs)
         if time.monotonic() > deadline:
             raise BenchFailed(f"timed out waiting for {what}")
         await asyncio.sleep(every_s)
@@ -90,13 +61,6 @@ async def _poll(
 
 async def _registered(store: SqliteStore, pids: set[int]) -> bool:
     return {w.pid for w in await store.list_workers()} >= pids
-
-
-def _cpu_ticks(pid: int) -> int:
-    """utime + stime of `pid`, in clock ticks, from /proc/<pid>/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 def _rss_mb(pid: int) -> float:
@@ -173,10 +137,10 @@ async def _idle_worker(home: Path, idle_s: float) -> dict[str, float]:
                         "the worker to register")
             # Settle first: the figure is for a worker that has been waiting a while.
             await asyncio.sleep(0.5)
-            ticks, wall = _cpu_ticks(proc.pid), time.monotonic()
+            ticks, wall = cpu_ticks(proc.pid), time.monotonic()
             await asyncio.sleep(idle_s)
-            _check_alive(procs)
-            cpu_s = (_cpu_ticks(proc.pid) - ticks) / os.sysconf("SC_CLK_TCK")
+            check_alive(procs)
+            cpu_s = (cpu_ticks(proc.pid) - ticks) / os.sysconf("SC_CLK_TCK")
             figures = {
                 "idle_worker_rss_mb": _rss_mb(proc.pid),
                 "idle_worker_cpu_percent": cpu_s / (time.monotonic() - wall) * 100,
