@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -12,6 +11,7 @@ import sys
 
 from orchestrator.config import SwarmConfig
 from orchestrator.follow import FollowEnd, Renderer, follow
+from orchestrator.pids import pid_alive
 from orchestrator.session_start import RunOptions
 from orchestrator.supervision import SupervisorConfig
 from orchestrator.supervisor import Supervisor
@@ -114,20 +114,10 @@ async def release_leases_of_dead_workers(store: Store) -> list[int]:
     released: list[int] = []
     host = socket.gethostname()
     for worker in await store.list_workers():
-        if worker.host == host and not _pid_alive(worker.pid):
+        if worker.host == host and not pid_alive(worker.pid):
             released += await store.release_worker(worker.id, f"worker {worker.id} is gone")
             await store.set_worker_status(worker.id, WorkerStatus.DEAD)
     return released
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def start_detached(ws: Workspace, session_id: str) -> int:

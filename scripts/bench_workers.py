@@ -19,6 +19,7 @@ from pathlib import Path
 from _bench_util import BenchFailed, check_alive, cpu_ticks, workdir, worker_processes
 from bench_queue import ROLE, percentile
 
+from orchestrator.pids import pid_alive
 from orchestrator.supervision import RoleWorkers, SupervisorConfig
 from orchestrator.supervisor import Supervisor
 from skills.builtin.noop import Noop
@@ -179,20 +180,12 @@ class BusFollower:
             await self._store.wait_for_news(0.05, seen)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
-
-
 async def _workers_ready(store: SqliteStore, count: int, deadline: float) -> list[WorkerInfo]:
     """Wait until `count` live workers have registered and sent a heartbeat since, so each
     is in its claim loop with its change watcher running."""
     while True:
         live = [w for w in await store.list_workers()
-                if w.heartbeat_at > w.started_at and _pid_alive(w.pid)]
+                if w.heartbeat_at > w.started_at and pid_alive(w.pid)]
         if len(live) >= count:
             return live
         if time.monotonic() > deadline:

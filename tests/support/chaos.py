@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from support.swarm_processes import Swarm, is_alive
+from orchestrator.pids import pid_alive
+from support.swarm_processes import Swarm
 from taskqueue import NewTask, Task, TaskStatus
 
 # Kills cost attempts; enough of them that no task runs out by bad luck.
@@ -79,7 +80,7 @@ def _is_worker(pid: int, worker_id: str) -> bool:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return worker_id.encode() in argv and is_alive(pid)
+    return worker_id.encode() in argv and pid_alive(pid)
 
 
 async def kill_workers(swarm: Swarm, every_s: float, rng: random.Random,

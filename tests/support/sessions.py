@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from blackboard import Blackboard
-from support.swarm_processes import HANG_S, is_alive
+from orchestrator.pids import pid_alive
+from support.swarm_processes import HANG_S
 
 # Each task appends its number to a log when it finishes, so executions can be counted.
 SLOW_SKILL = '''
@@ -75,7 +76,7 @@ def wait_for(predicate: Callable[[], object], timeout: float = HANG_S, what: str
 def wait_for_workers_to_exit(home: Path, timeout: float = HANG_S) -> None:
     """Every worker process the workspace ever registered is gone."""
     pids = [int(str(pid)) for (pid,) in db_rows(home, "SELECT pid FROM workers")]
-    wait_for(lambda: not any(is_alive(pid) for pid in pids), timeout, f"workers {pids} to exit")
+    wait_for(lambda: not any(pid_alive(pid) for pid in pids), timeout, f"workers {pids} to exit")
 
 
 def executions(log: Path) -> Counter[str]:

@@ -56,22 +56,6 @@ def write_skill(directory: Path, stem: str, source: str) -> Path:
     return path
 
 
-def is_alive(pid: int) -> bool:
-    """Whether `pid` is a live process; a zombie nobody reaped yet counts as dead."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except OSError:
-        return True
-    # The state follows the command name, which is in parentheses and may hold spaces.
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
 async def wait_until(
     store: SqliteStore, predicate: Predicate, timeout: float = HANG_S, what: str = "",
     describe: Callable[[], Awaitable[str]] | None = None,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from support.swarm_processes import HANG_S, is_alive, open_swarm
+from orchestrator.pids import pid_alive
+from support.swarm_processes import HANG_S, open_swarm
 from taskqueue import NewTask, TaskStatus, WorkerStatus
 
 SLOW_SKILL = """
@@ -120,14 +121,14 @@ async def test_workers_leave_within_seconds_of_their_supervisor_being_sigkilled(
             assert await supervisor.wait() == -signal.SIGKILL
 
             # The workers' own grace (30 s) is cut short: an orphan leaves within ~2 s.
-            await swarm.wait_until(lambda: not any(is_alive(pid) for pid in pids),
+            await swarm.wait_until(lambda: not any(pid_alive(pid) for pid in pids),
                                    what=f"workers {pids} to exit")
         finally:
             if supervisor.returncode is None:
                 supervisor.kill()
                 await supervisor.wait()
             for pid in pids:
-                if is_alive(pid):
+                if pid_alive(pid):
                     os.kill(pid, signal.SIGKILL)
 
         assert len(pids) == 3
