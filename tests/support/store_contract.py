@@ -295,6 +295,23 @@ class StoreContract:
                     if m.kind == "task.queued"]
         assert queued.body["task_ids"] == [a, b]
 
+    async def test_a_claimed_task_names_what_it_depended_on(
+        self, store: Store, session: Session
+    ) -> None:
+        a, b, c = await store.enqueue_plan(session.id, [
+            NewTask(key="a", role="r"),
+            NewTask(key="b", role="r"),
+            NewTask(key="c", role="r", depends_on=["b", "a"]),
+        ])
+        for task in await store.claim("w1", ["r"], 2, lease_s=LEASE_S):
+            assert task.depends_on == []
+            await store.complete(task.id, task.attempt)
+
+        [task] = await store.claim("w1", ["r"], 1, lease_s=LEASE_S)
+
+        assert (task.id, task.depends_on) == (c, [a, b])
+        assert await store.get_task(c) == task
+
     async def test_enqueued_task_keeps_its_fields(
         self, store: Store, session: Session, clock: FakeClock
     ) -> None:
