@@ -1,5 +1,5 @@
-"""`synthesize`: `final/report.md`, the answer by sub-question with citations, what is
-missing and why, and the tasks that failed or died.
+"""`synthesize`: `final/report.md`, the answer by sub-question with citations, what a
+human answered, what is missing and why, and the tasks that failed or died.
 
 It runs on partial input: any findings, the analysis, the design or the critique may be
 absent because their task died, and the report then says so instead of failing.
@@ -23,7 +23,7 @@ from skills.builtin.usage_footer import render_usage
 from skills.builtin.writing import model_report_body
 from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import keywords
-from taskqueue import Task, TaskStatus
+from taskqueue import HUMAN_ROLE, Task, TaskStatus
 
 __all__ = ["REPORT_FILE", "Synthesize", "critique_points", "render_model_report",
            "render_report"]
@@ -86,14 +86,31 @@ def render_model_report(request: str, body: str, citations: Sequence[str],
 
 def _closing(sections: Sequence[Section], tasks: Sequence[Task], critiques: dict[str, str],
              citations: Sequence[str]) -> list[str]:
-    """What is missing, what failed, and the sources cited."""
-    out = ["## What is missing and why", "", *_missing(sections, tasks, critiques), ""]
+    """What a human answered, what is missing, what failed, and the sources cited."""
+    out = _human_answers(tasks)
+    out += ["## What is missing and why", "", *_missing(sections, tasks, critiques), ""]
     out += ["## Tasks that failed or died", "", *_failed(tasks), ""]
     out += ["## Sources", ""]
     out += [f"- `{c}`" for c in dict.fromkeys(citations)] or [
         "No source: nothing was found in the corpus."]
     out.append("")
     return out
+
+
+def _human_answers(tasks: Sequence[Task]) -> list[str]:
+    """Each answered human task's question and its answer, quoted whole: a human's word
+    (an approval, a correction) belongs in the report, not only on the blackboard."""
+    out: list[str] = []
+    for task in sorted(tasks, key=lambda t: t.id):
+        answer = task.result.get("answer") if isinstance(task.result, dict) else None
+        if task.role != HUMAN_ROLE or task.status != TaskStatus.DONE or not isinstance(
+                answer, str):
+            continue
+        out += [f"**#{task.id} {one_line(task.title) or 'A question to a human'}** "
+                f"(`{task.result.get('file', '')}`)", ""]
+        out += ["> " + line if line.strip() else ">" for line in answer.strip().splitlines()]
+        out.append("")
+    return ["## What a human answered", "", *out] if out else []
 
 
 def _missing(sections: Sequence[Section], tasks: Sequence[Task],

@@ -255,3 +255,6 @@ def test_run_review_waits_for_the_answer_then_writes_the_report(tmp_path: Path) 
     assert report.name == "report.md"
     assert report.exists()
     assert (report.parent.parent / "findings" / f"answer--t{task_id}-a1.md").exists()
+    quoted = report.read_text(encoding="utf-8").split("## What a human answered", 1)[1]
+    assert f"**#{task_id} " in quoted
+    assert "> Approved: go ahead." in quoted.split("## What is missing and why")[0]

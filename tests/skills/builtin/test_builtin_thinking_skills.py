@@ -128,6 +128,23 @@ async def test_synthesis_lists_a_dead_research_task_and_what_it_cost(harness: An
     assert "[dead-letter-queues.md:" in answered
 
 
+async def test_synthesis_quotes_what_a_human_answered(harness: Any) -> None:
+    asked = await harness.enqueue("human", {"question": "Ship the outline?"},
+                                  title="Review the design")
+    unanswered = await harness.enqueue("human", {}, title="Pick a name")
+    answer = "Approved, with one change:\n\nkeep the dead-letter section short."
+    assert await harness.store.answer_task(asked, {"answer": answer,
+                                                   "file": "findings/answer--t1-a1.md"})
+
+    _, text = await run_role(harness, "coordinator", inputs(QUESTIONS))
+
+    quoted = text.split("## What a human answered\n\n")[1].split("## What is missing")[0]
+    assert quoted == (f"**#{asked} Review the design** (`findings/answer--t1-a1.md`)\n\n"
+                      "> Approved, with one change:\n>\n"
+                      "> keep the dead-letter section short.\n\n")
+    assert f"#{unanswered} human \"Pick a name\" — still queued" in text
+
+
 async def test_a_retried_synthesis_overwrites_its_own_report(harness: Any) -> None:
     await harness.enqueue("coordinator", inputs(QUESTIONS), max_attempts=2)
     first = await harness.claim("coordinator")
