@@ -110,6 +110,15 @@ def replay(messages: list[Message]) -> tuple[dict[int, TaskStatus], Counter[int]
     return status, started
 
 
+async def enqueue_c_after_a_and_b(store: Store, session: Session) -> list[int]:
+    """Tasks a and b, and c that depends on both (named out of order): their ids."""
+    return await store.enqueue_plan(session.id, [
+        NewTask(key="a", role="r"),
+        NewTask(key="b", role="r"),
+        NewTask(key="c", role="r", depends_on=["b", "a"]),
+    ])
+
+
 async def assert_bus_agrees(store: Store, session_id: str) -> None:
     """Replaying the session's channel gives every task's status and attempt count."""
     tasks = await store.list_tasks(session_id)
@@ -280,11 +289,7 @@ class StoreContract:
     async def test_tasks_with_dependencies_start_blocked(
         self, store: Store, session: Session
     ) -> None:
-        a, b, c = await store.enqueue_plan(session.id, [
-            NewTask(key="a", role="r"),
-            NewTask(key="b", role="r"),
-            NewTask(key="c", role="r", depends_on=["a", "b"]),
-        ])
+        a, b, c = await enqueue_c_after_a_and_b(store, session)
 
         tasks = {t.id: t for t in await store.list_tasks(session.id)}
         assert [tasks[i].status for i in (a, b, c)] == [
@@ -298,11 +303,7 @@ class StoreContract:
     async def test_a_claimed_task_names_what_it_depended_on(
         self, store: Store, session: Session
     ) -> None:
-        a, b, c = await store.enqueue_plan(session.id, [
-            NewTask(key="a", role="r"),
-            NewTask(key="b", role="r"),
-            NewTask(key="c", role="r", depends_on=["b", "a"]),
-        ])
+        a, b, c = await enqueue_c_after_a_and_b(store, session)
         for task in await store.claim("w1", ["r"], 2, lease_s=LEASE_S):
             assert task.depends_on == []
             await store.complete(task.id, task.attempt)
