@@ -194,6 +194,9 @@ ROWS: list[Row] = [
     Row("cli_import_ms", unit=" ms"),
     Row("first_claim_ms", unit=" ms", target="<= 1500 ms", met=_at_most(1500.0)),
     Row("readme_example_s", unit=" s"),
+    # With --scale (scripts/bench_scale.py has the curves these come from).
+    Row("scale_io_efficiency_at_256_percent", unit=" %", target=">= 80 %", met=_at_least(80.0)),
+    Row("scale_most_workers_at_80_percent", unit=""),
 ]
 
 
@@ -297,14 +300,17 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="swarm-bench-") as tmp:
         rounds = run_rounds(sizes, args.repeat, Path(tmp), args.only)
+    medians, ratios = summarise(rounds)
     if args.scale:
         # Before the table: with --json, the suite's JSON object stays the last line.
         import bench_scale
+        from bench_scale_figures import headline
 
         # A quick run is a check: it leaves the published plots alone.
         scale_args = ["--repeat", str(args.repeat)]
-        bench_scale.main([*scale_args, "--quick", "--no-plots"] if args.quick else scale_args)
-    medians, ratios = summarise(rounds)
+        summaries = bench_scale.report(
+            [*scale_args, "--quick", "--no-plots"] if args.quick else scale_args)
+        medians.update(headline(summaries))
     print(f"{len(rounds)} round(s){' at quick sizes' if args.quick else ''}; medians; "
           "ratios are medians of within-round ratios; load average (1 min) "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs")

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from _bench_util import BenchFailed, Worker, check_alive, cpu_ticks, workdir, worker_processes
-from bench_scale_figures import IO_SECONDS, Run, plot, summarise, tables
+from bench_scale_figures import IO_SECONDS, Run, Summary, plot, summarise, tables
 
 from taskqueue import NewTask, SqliteStore, TaskStatus
 
@@ -221,7 +221,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
+def report(argv: list[str] | None = None) -> list[Summary]:
+    """Measure the rounds, print the tables, write the JSON and the plots; the summaries."""
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
     load_before = os.getloadavg()[0]
@@ -242,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_plots:
         for path in plot(summaries, args.plots):
             print(f"plot: {path}", file=sys.stderr)
+    return summaries
+
+
+def main(argv: list[str] | None = None) -> int:
+    report(argv)
     return 0
 
 

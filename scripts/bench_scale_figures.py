@@ -94,6 +94,22 @@ def summarise(runs: Sequence[Run]) -> list[Summary]:
     return [Summary(tuple(group)) for group in grouped.values()]
 
 
+def headline(summaries: Sequence[Summary]) -> dict[str, float]:
+    """The two figures `scripts/bench.py --scale` adds to its table and JSON: the I/O-bound
+    efficiency at concurrency 256, and the most worker processes still 80% efficient at
+    the agents curve's concurrency (where coordination has not yet taken over)."""
+    out: dict[str, float] = {}
+    io = [s.median for s in summaries if s.median.experiment == "io"]
+    at_256 = [r for r in io if r.concurrency == 256]
+    if at_256:
+        out["scale_io_efficiency_at_256_percent"] = at_256[0].efficiency * 100
+    agents = [s.median for s in summaries if s.median.experiment == "agents"]
+    efficient = [r.workers for r in agents if r.efficiency >= 0.8]
+    if agents:
+        out["scale_most_workers_at_80_percent"] = max(efficient, default=0)
+    return out
+
+
 # --- tables ----------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import bench_scale
 import pytest
-from bench_scale_figures import IO_SECONDS, Run, plot, summarise, tables
+from bench_scale_figures import IO_SECONDS, Run, headline, plot, summarise, tables
 
 TINY = bench_scale.Plan(
     noop_tasks=(20,), noop_workers=(1, 2), noop_slots=4,
@@ -43,6 +43,19 @@ def test_tables_quote_the_median_and_the_range_of_the_runs() -> None:
 
     assert "| 100 | 2 × 4 | 8 | 2.50 | 3.12 | 80% (50%-100%) | 32 | 1.00 |" in text
     assert "| 100 | 1 | 0.50 | 200 | 5.00 | 1.00 | 0.00 |" in text
+
+
+def test_the_headline_is_the_efficiency_at_256_and_the_most_efficient_workers() -> None:
+    # 100 tasks × 0.2 s on 256 slots: the ideal is 0.078125 s.
+    runs = [run("io", 0.1, workers=2, slots=128), run("io", 3.0),
+            run("agents", 0.1, workers=4, slots=64), run("agents", 0.09, workers=8, slots=32),
+            run("agents", 0.2, workers=16, slots=16)]
+
+    figures = headline(summarise(runs))
+
+    assert figures == {"scale_io_efficiency_at_256_percent": pytest.approx(78.125),
+                       "scale_most_workers_at_80_percent": 8}
+    assert headline(summarise([run("noop", 1.0)])) == {}
 
 
 @pytest.mark.slow
