@@ -5,6 +5,11 @@ change to the WAL file: through inotify on the event loop on Linux, else watchfi
 wake-up can arrive just before the commit is visible to readers, so every wake-up is
 echoed once more a moment later: a waiter that found nothing on the first wake looks
 again instead of sleeping until its fallback timeout.
+
+The event loop reads the inotify events only while something waits. A worker whose slots
+are all busy would otherwise wake on every commit of every process for nobody; with
+dozens of processes those wake-ups were most of the machine's CPU. The kernel keeps
+queueing events meanwhile, so the next waiter still sees a change made before it began.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class News:
         self._changed = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
         self._inotify: FolderWatch | None = None
+        self._listening = False
+        self._waiters = 0
         self._echo_pending = False
         self._stop = asyncio.Event()
         self._watched = {db_path.name + "-wal", db_path.name}
@@ -66,29 +73,50 @@ class News:
         if after_version is not None and self._version > after_version:
             return True
         changed = self._changed
+        self._waiters += 1
+        self._listen()
         try:
             await asyncio.wait_for(changed.wait(), max_wait_s)
         except TimeoutError:
             return False
+        finally:
+            self._waiters -= 1
         return True
 
     def _ensure_watcher(self) -> None:
         if self._watcher is not None or self._inotify is not None or self._stop.is_set():
             return
-        loop = asyncio.get_running_loop()
         try:
             self._inotify = FolderWatch(self._db_path.parent)
+        except (OSError, AttributeError):
+            self._watcher = asyncio.get_running_loop().create_task(
+                self._watch(), name=f"news-watcher:{self._db_path.name}"
+            )
+
+    def _listen(self) -> None:
+        """Read inotify events on the event loop (from the first one still unread)."""
+        if self._inotify is None or self._listening:
+            return
+        loop = asyncio.get_running_loop()
+        try:
             loop.add_reader(self._inotify.fd, self._on_inotify)
-        except (OSError, AttributeError, NotImplementedError):
+        except NotImplementedError:
+            # An event loop without add_reader (Windows' proactor has no inotify anyway).
+            self._inotify.close()
             self._inotify = None
             self._watcher = loop.create_task(
                 self._watch(), name=f"news-watcher:{self._db_path.name}"
             )
+            return
+        self._listening = True
 
     def _on_inotify(self) -> None:
         assert self._inotify is not None
         if self._inotify.changed_names() & self._watched:
             self.notify()
+        if self._waiters == 0:
+            asyncio.get_running_loop().remove_reader(self._inotify.fd)
+            self._listening = False
 
     async def _watch(self) -> None:
         watched = self._watched
@@ -109,8 +137,10 @@ class News:
     async def close(self) -> None:
         self._stop.set()
         if self._inotify is not None:
-            with contextlib.suppress(RuntimeError):
-                asyncio.get_running_loop().remove_reader(self._inotify.fd)
+            if self._listening:
+                with contextlib.suppress(RuntimeError):
+                    asyncio.get_running_loop().remove_reader(self._inotify.fd)
+                self._listening = False
             self._inotify.close()
             self._inotify = None
         if self._watcher is not None:

@@ -321,3 +321,24 @@ async def test_write_by_another_process_wakes_a_waiter(
         assert woke
         messages = await store.read(["news"], after=last)
         assert [(m.sender, m.body) for m in messages] == [("other-process", {"from": "child"})]
+
+
+async def test_a_change_made_while_nobody_waited_wakes_the_next_waiter(
+    store_path: Path, tmp_path: Path
+) -> None:
+    async with await SqliteStore.open(store_path) as store:
+        # A wait starts the watch. Once nobody waits, as in a worker whose slots are all
+        # busy, the event loop reads one more change and then leaves the rest unread.
+        assert not await store.wait_for_news(0.05)
+        for _ in range(2):
+            seen = store.news_version
+            code, out, err = await run_python(PUBLISH_ONE, str(store_path), cwd=tmp_path)
+            assert (code, err) == (0, ""), out
+            await asyncio.sleep(0.1)
+        assert store.news_version == seen
+
+        # The next waiter is told of that change at once, not after its 30 s timeout.
+        woke = await asyncio.wait_for(store.wait_for_news(30, seen), 10)
+
+        assert woke
+        assert store.news_version > seen
