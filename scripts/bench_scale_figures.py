@@ -145,7 +145,7 @@ def tables(summaries: Sequence[Summary]) -> str:
             m = s.median
             if m.experiment != experiment:
                 continue
-            out.append(f"| {m.tasks:,} | {m.workers} × {m.slots} | {m.concurrency} | "
+            out.append(f"| {m.tasks:,} | {m.workers} × {m.slots} | {m.concurrency:,} | "
                        f"{m.ideal_s:.2f} | {m.wall_s:.2f} | {_spread(s, 'efficiency', '.0%')} | "
                        f"{m.tasks_per_s:,.0f} | {m.cpu_ms_per_task:.2f} |")
     return "\n".join(out)
