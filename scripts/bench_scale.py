@@ -213,6 +213,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--plots", type=Path, default=REPO / "docs",
                         help="where the PNG plots go (default: docs/)")
     parser.add_argument("--no-plots", action="store_true", help="skip the plots")
+    parser.add_argument("--from-json", type=Path, default=None, metavar="FILE",
+                        help="measure nothing: print the tables and draw the plots of the "
+                        "runs a --json FILE holds")
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = 1 if args.quick else 3
@@ -225,16 +228,20 @@ def report(argv: list[str] | None = None) -> list[Summary]:
     """Measure the rounds, print the tables, write the JSON and the plots; the summaries."""
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
-    load_before = os.getloadavg()[0]
-    rounds: list[list[Run]] = []
-    with tempfile.TemporaryDirectory(prefix="swarm-scale-") as tmp:
-        for number in range(1, args.repeat + 1):
-            print(f"round {number} of {args.repeat}", file=sys.stderr, flush=True)
-            rounds.append(measure(plan, Path(tmp)))
+    if args.from_json is not None:
+        rounds = _read_rounds(args.from_json)
+        print(f"scale curves of {args.from_json}, {len(rounds)} round(s)\n")
+    else:
+        load_before = os.getloadavg()[0]
+        rounds = []
+        with tempfile.TemporaryDirectory(prefix="swarm-scale-") as tmp:
+            for number in range(1, args.repeat + 1):
+                print(f"round {number} of {args.repeat}", file=sys.stderr, flush=True)
+                rounds.append(measure(plan, Path(tmp)))
+        print(f"scale curves{' at quick sizes' if args.quick else ''}, {args.repeat} "
+              f"round(s), on {os.cpu_count()} CPUs; load average (1 min) "
+              f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
     summaries = summarise([run for runs in rounds for run in runs])
-    print(f"scale curves{' at quick sizes' if args.quick else ''}, {args.repeat} round(s), "
-          f"on {os.cpu_count()} CPUs; load average (1 min) {load_before:.1f} before, "
-          f"{os.getloadavg()[0]:.1f} after\n")
     print(tables(summaries))
     if args.json is not None:
         rows = [{"round": number, **run.as_dict()}
@@ -244,6 +251,19 @@ def report(argv: list[str] | None = None) -> list[Summary]:
         for path in plot(summaries, args.plots):
             print(f"plot: {path}", file=sys.stderr)
     return summaries
+
+
+def _read_rounds(path: Path) -> list[list[Run]]:
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(rows, list) or not rows:
+            raise ValueError("no list of runs")
+        rounds: dict[int, list[Run]] = {}
+        for row in rows:
+            rounds.setdefault(row["round"], []).append(Run.from_dict(row))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise SystemExit(f"{path}: not the runs of bench_scale.py --json ({exc!r})") from exc
+    return [rounds[number] for number in sorted(rounds)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,12 @@ class Run:
     def efficiency(self) -> float:
         return self.ideal_s / self.wall_s
 
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Run:
+        """A run back from `as_dict` (derived figures are recomputed, not read)."""
+        return cls(row["experiment"], row["tasks"], row["workers"], row["slots"],
+                   row["wall_s"], row["worker_cpu_s"], row["db_bytes"])
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = asdict(self)
         out.update(concurrency=self.concurrency, tasks_per_s=self.tasks_per_s,
@@ -190,7 +196,7 @@ def plot(summaries: Sequence[Summary], directory: Path) -> list[Path]:
         if not rows:
             continue
         xs = [s.median.concurrency if experiment == "io" else s.median.workers for s in rows]
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = plt.subplots(figsize=(7, 4.6))
         _with_spread(ax, xs, rows, "efficiency", 100, "o-", label="efficiency")
         ax.axhline(80, color="grey", linestyle="--", label="target 80%")
         ax.set(xlabel=x_label, ylabel="% of ideal", ylim=(0, 105), title=title)
@@ -202,7 +208,9 @@ def plot(summaries: Sequence[Summary], directory: Path) -> list[Path]:
         cpu.set_ylim(bottom=0)
         handles, labels = ax.get_legend_handles_labels()
         more_handles, more_labels = cpu.get_legend_handles_labels()
-        ax.legend(handles + more_handles, labels + more_labels, loc="lower left")
+        # Below the axes: inside, it would hide points of one curve or the other.
+        ax.legend(handles + more_handles, labels + more_labels, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
         written.append(_save(fig, directory / name))
     return written
 

@@ -105,3 +105,26 @@ def test_the_json_lists_every_run_with_its_round(tmp_path: Path,
     rows = json.loads(out.read_text(encoding="utf-8"))
     assert [(row["round"], row["wall_s"], row["efficiency"]) for row in rows] == [
         (1, 3.0, pytest.approx(2.5 / 3.0)), (2, 5.0, pytest.approx(0.5))]
+
+
+def test_from_json_redraws_the_tables_and_plots_without_measuring(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    saved = tmp_path / "runs.json"
+    saved.write_text(json.dumps([{"round": n, **run("io", wall).as_dict()}
+                                 for n, wall in ((1, 2.5), (2, 5.0), (3, 3.125))]))
+
+    assert bench_scale.main(["--from-json", str(saved), "--plots", str(tmp_path)]) == 0
+
+    assert "| 100 | 2 × 4 | 8 | 2.50 | 3.12 | 80% (50%-100%) |" in capsys.readouterr().out
+    assert (tmp_path / "scale_io.png").exists()
+
+
+@pytest.mark.parametrize("text", ["not json", "[{\"round\": 1}]", "{}"])
+def test_from_json_refuses_a_file_that_holds_no_runs(tmp_path: Path, text: str) -> None:
+    saved = tmp_path / "runs.json"
+    saved.write_text(text)
+
+    with pytest.raises(SystemExit) as refused:
+        bench_scale.main(["--from-json", str(saved), "--no-plots"])
+
+    assert str(refused.value).startswith(f"{saved}: not the runs of bench_scale.py --json")
