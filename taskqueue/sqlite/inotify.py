@@ -16,6 +16,7 @@ from pathlib import Path
 IN_MODIFY = 0x002
 IN_MOVED_TO = 0x080
 IN_CREATE = 0x100
+IN_Q_OVERFLOW = 0x4000
 IN_NONBLOCK = 0o4000
 IN_CLOEXEC = 0o2000000
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then `len` bytes of name
@@ -23,6 +24,9 @@ _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then `len` bytes of nam
 
 class FolderWatch:
     """Names of the files in one folder that were written, created or moved in."""
+
+    # Stands for every name once the kernel's queue overflowed and dropped events.
+    OVERFLOWED = "*"
 
     def __init__(self, folder: Path) -> None:
         if not sys.platform.startswith("linux"):
@@ -48,8 +52,10 @@ class FolderWatch:
                 return names
             offset = 0
             while offset + _EVENT.size <= len(data):
-                _wd, _mask, _cookie, length = _EVENT.unpack_from(data, offset)
+                _wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
                 start = offset + _EVENT.size
+                if mask & IN_Q_OVERFLOW:
+                    names.add(self.OVERFLOWED)
                 names.add(data[start:start + length].rstrip(b"\0").decode(errors="replace"))
                 offset = start + length
 

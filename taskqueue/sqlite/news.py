@@ -112,7 +112,10 @@ class News:
 
     def _on_inotify(self) -> None:
         assert self._inotify is not None
-        if self._inotify.changed_names() & self._watched:
+        names = self._inotify.changed_names()
+        # While nobody listens the queue can overflow (other files of the folder change
+        # too); an overflow may have dropped a change of ours.
+        if names & self._watched or FolderWatch.OVERFLOWED in names:
             self.notify()
         if self._waiters == 0:
             asyncio.get_running_loop().remove_reader(self._inotify.fd)

@@ -20,6 +20,7 @@ import taskqueue
 from taskqueue import NewTask, SqliteStore, StoreBusy, StoreError, SwarmError
 from taskqueue.sqlite import connection
 from taskqueue.sqlite.connection import Database
+from taskqueue.sqlite.news import News
 from taskqueue.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
 REPO = Path(taskqueue.__file__).resolve().parents[1]
@@ -342,3 +343,20 @@ async def test_a_change_made_while_nobody_waited_wakes_the_next_waiter(
 
         assert woke
         assert store.news_version > seen
+
+
+async def test_an_overflowed_event_queue_counts_as_a_change(tmp_path: Path) -> None:
+    max_queued = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    news = News(tmp_path / "swarm.db")
+    try:
+        assert not await news.wait(0.01)  # the watch begins
+        seen = news.version
+        # Changes to other files of the folder, while nobody listens: more events than the
+        # kernel queues (alternating names, so that none merges with the one before).
+        for i in range(max_queued + 10):
+            with open(tmp_path / f"other-{i % 2}", "ab") as other:
+                other.write(b"x")
+
+        assert await asyncio.wait_for(news.wait(30, seen), 10)
+    finally:
+        await news.close()
