@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import shutil
@@ -124,3 +125,16 @@ def cpu_ticks(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
     fields = stat.rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def add_repeat_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="rounds; each figure is the median (default 3, --quick 1)")
+
+
+def settle_repeat(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--repeat defaults to 1 round with --quick, else 3; it must be at least 1."""
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, not {args.repeat}")

@@ -29,7 +29,7 @@ import bench_queue
 import bench_reference
 import bench_session
 import bench_workers
-from _bench_util import BenchFailed, PeerMissing
+from _bench_util import BenchFailed, PeerMissing, add_repeat_option, settle_repeat
 
 logger = logging.getLogger("bench")
 
@@ -277,16 +277,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="end with one line of JSON, one key per figure")
     parser.add_argument("--only", default="",
                         help="run only the measurements whose label contains this text")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="rounds; each figure is the median (default 3, --quick 1)")
+    add_repeat_option(parser)
     parser.add_argument("--scale", action="store_true",
                         help="then the scale curves too (scripts/bench_scale.py: tables, "
                         "and PNG plots in docs/)")
     args = parser.parse_args(argv)
-    if args.repeat is None:
-        args.repeat = 1 if args.quick else 3
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    settle_repeat(parser, args)
     return args
 
 

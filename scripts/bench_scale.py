@@ -36,7 +36,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _bench_util import BenchFailed, Worker, check_alive, cpu_ticks, workdir, worker_processes
+from _bench_util import (
+    BenchFailed,
+    Worker,
+    add_repeat_option,
+    check_alive,
+    cpu_ticks,
+    settle_repeat,
+    workdir,
+    worker_processes,
+)
 from bench_scale_figures import IO_SECONDS, Run, Summary, plot, summarise, tables
 
 from taskqueue import NewTask, SqliteStore, TaskStatus
@@ -207,8 +216,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="smaller sizes: a check that the curves run, not a measurement")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="rounds; each figure is the median (default 3, --quick 1)")
+    add_repeat_option(parser)
     parser.add_argument("--json", type=Path, default=None, help="write every run here")
     parser.add_argument("--plots", type=Path, default=REPO / "docs",
                         help="where the PNG plots go (default: docs/)")
@@ -217,10 +225,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure nothing: print the tables and draw the plots of the "
                         "runs a --json FILE holds")
     args = parser.parse_args(argv)
-    if args.repeat is None:
-        args.repeat = 1 if args.quick else 3
-    if args.repeat < 1:
-        parser.error(f"--repeat must be at least 1, not {args.repeat}")
+    settle_repeat(parser, args)
     return args
 
 
