@@ -5,78 +5,21 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from support.cli import README_REQUEST, SAMPLE_CORPUS, swarm, swarm_process
+from support.sessions import (
+    assert_no_done_task_ran_again,
+    db_rows,
+    executions,
+    slow_plan,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
-
-# Each task appends its id to a log when it finishes, so executions can be counted.
-SLOW_SKILL = '''
-import time
-from pathlib import Path
-
-class Slow:
-    def execute(self, n: int, log: str, seconds: float = 0.4) -> str:
-        time.sleep(seconds)
-        with open(log, "a") as out:
-            out.write(f"{n}\\n")
-        return f"task {n} finished"
-'''
-
-
-def slow_plan(tmp_path: Path, tasks: int, seconds: float = 0.4) -> tuple[Path, Path, Path]:
-    skills = tmp_path / "skills-dir"
-    skills.mkdir()
-    (skills / "slow.py").write_text(SLOW_SKILL)
-    log = tmp_path / "executions.log"
-    lines = []
-    for n in range(tasks):
-        lines += ["[[tasks]]", f'id = "t{n}"', 'role = "researcher"', 'skill = "slow"',
-                  "[tasks.input]", f"n = {n}", f'log = "{log}"', f"seconds = {seconds}"]
-    plan = tmp_path / "plan.toml"
-    plan.write_text("\n".join(lines) + "\n")
-    return plan, skills, log
-
-
-def db_rows(home: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(home / "swarm.db") as conn:
-        return list(conn.execute(sql, params))
-
-
-def wait_for(predicate: object, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not _holds(predicate):
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
-def _holds(predicate: object) -> bool:
-    try:
-        return bool(predicate())  # type: ignore[operator]
-    except sqlite3.OperationalError:
-        # swarm.db exists a few milliseconds before its schema is committed.
-        return False
-
-
-def assert_no_done_task_ran_again(home: Path) -> None:
-    """By the bus: every task has one task.done, and none started again after it."""
-    rows = db_rows(home, "SELECT id, kind, body FROM messages WHERE kind IN "
-                         "('task.started', 'task.done') ORDER BY id")
-    done_at: dict[int, int] = {}
-    for message_id, kind, body in rows:
-        task_id = json.loads(str(body))["task_id"]
-        if kind == "task.done":
-            assert task_id not in done_at, f"task {task_id} completed twice"
-            done_at[task_id] = int(str(message_id))
-        else:
-            assert task_id not in done_at, f"task {task_id} started after it was done"
-
 
 def test_readme_example_writes_a_report_citing_the_corpus(tmp_path: Path) -> None:
     home = tmp_path / "ws"
@@ -97,7 +40,7 @@ def test_readme_example_writes_a_report_citing_the_corpus(tmp_path: Path) -> Non
 
 
 def test_sigkill_of_run_then_resume_finishes_without_redoing_done_tasks(tmp_path: Path) -> None:
-    plan, skills, log = slow_plan(tmp_path, tasks=8)
+    plan, skills, log = slow_plan(tmp_path, tasks=8, max_attempts=None)
     home = tmp_path / "ws"
     run = swarm_process("run", "Slow work", "--plan", plan, "--skills-dir", skills,
                         "--corpus", SAMPLE_CORPUS, "--workers", "researcher=2", home=home)
@@ -114,14 +57,14 @@ def test_sigkill_of_run_then_resume_finishes_without_redoing_done_tasks(tmp_path
     statuses = Counter(s for (s,) in db_rows(home, "SELECT status FROM tasks"))
     assert statuses == {"done": 9}  # 8 tasks and the synthesis
     assert_no_done_task_ran_again(home)
-    executions = Counter(log.read_text().split())
-    assert set(executions) == {str(n) for n in range(8)}
+    ran = executions(log)
+    assert set(ran) == {str(n) for n in range(8)}
     for key in done_before:
-        assert executions[str(key)[1:]] == 1, (key, executions)
+        assert ran[str(key)[1:]] == 1, (key, ran)
 
 
 def test_sigint_exits_130_and_the_session_resumes(tmp_path: Path) -> None:
-    plan, skills, log = slow_plan(tmp_path, tasks=6)
+    plan, skills, log = slow_plan(tmp_path, tasks=6, max_attempts=None)
     home = tmp_path / "ws"
     run = swarm_process("run", "Slow work", "--plan", plan, "--skills-dir", skills,
                         "--corpus", SAMPLE_CORPUS, "--workers", "researcher=1", home=home)
@@ -180,7 +123,7 @@ def test_json_output_is_one_object_per_line(tmp_path: Path) -> None:
 
 
 def test_cancel_stops_a_running_session(tmp_path: Path) -> None:
-    plan, skills, log = slow_plan(tmp_path, tasks=40, seconds=0.5)
+    plan, skills, log = slow_plan(tmp_path, tasks=40, seconds=0.5, max_attempts=None)
     home = tmp_path / "ws"
     run = swarm_process("run", "Slow work", "--plan", plan, "--skills-dir", skills,
                         "--corpus", SAMPLE_CORPUS, "--workers", "researcher=1", home=home)

@@ -31,19 +31,21 @@ def slow_output(n: int) -> str:
     return f"task {n} finished\n" + "x" * 2000 + "\nend\n"
 
 
-def slow_plan(tmp_path: Path, tasks: int, seconds: float = 0.4,
-              log: Path | None = None) -> tuple[Path, Path, Path]:
+def slow_plan(tmp_path: Path, tasks: int, seconds: float = 0.4, log: Path | None = None,
+              max_attempts: int | None = 10) -> tuple[Path, Path, Path]:
     """A plan file of `tasks` researcher tasks running the `slow` skill; returns the
-    plan, the skills directory and the execution log."""
+    plan, the skills directory and the execution log. `max_attempts=None` leaves the
+    plan file's default."""
     skills = tmp_path / "skills-dir"
     skills.mkdir(exist_ok=True)
     (skills / "slow.py").write_text(SLOW_SKILL)
     log = log or tmp_path / "executions.log"
     lines = []
     for n in range(tasks):
-        lines += ["[[tasks]]", f'id = "t{n}"', 'role = "researcher"', 'skill = "slow"',
-                  "max_attempts = 10", "[tasks.input]", f"n = {n}", f'log = "{log}"',
-                  f"seconds = {seconds}"]
+        lines += ["[[tasks]]", f'id = "t{n}"', 'role = "researcher"', 'skill = "slow"']
+        if max_attempts is not None:
+            lines.append(f"max_attempts = {max_attempts}")
+        lines += ["[tasks.input]", f"n = {n}", f'log = "{log}"', f"seconds = {seconds}"]
     plan = tmp_path / "plan.toml"
     plan.write_text("\n".join(lines) + "\n")
     return plan, skills, log
@@ -68,9 +70,17 @@ def done_count(home: Path) -> int:
 
 def wait_for(predicate: Callable[[], object], timeout: float = HANG_S, what: str = "") -> None:
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while not _holds(predicate):
         assert time.monotonic() < deadline, f"timed out waiting for {what or predicate}"
         time.sleep(0.05)
+
+
+def _holds(predicate: Callable[[], object]) -> bool:
+    try:
+        return bool(predicate())
+    except sqlite3.OperationalError:
+        # swarm.db exists a few milliseconds before its schema is committed.
+        return False
 
 
 def wait_for_workers_to_exit(home: Path, timeout: float = HANG_S) -> None:
