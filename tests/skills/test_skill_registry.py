@@ -21,6 +21,15 @@ def loaded(directory: Path) -> SkillRegistry:
     return registry
 
 
+def write_fine_skill(directory: Path) -> None:
+    """A skill that loads, beside one that does not: the registry keeps it."""
+    write_skill(directory, "fine", """
+        class Fine:
+            def execute(self) -> str:
+                return "fine"
+    """)
+
+
 def test_classes_with_execute_are_skills_named_by_name_or_snake_case(tmp_path: Path) -> None:
     path = write_skill(tmp_path, "mixed", """
         class Summarize:
@@ -104,11 +113,7 @@ def test_syntax_error_is_a_failure_with_file_and_line_and_other_files_still_load
             def execute(self) -> str:
                 return (
     """)
-    write_skill(tmp_path, "fine", """
-        class Fine:
-            def execute(self) -> str:
-                return "fine"
-    """)
+    write_fine_skill(tmp_path)
 
     registry = loaded(tmp_path)
 
@@ -145,11 +150,7 @@ def test_malformed_skill_class_is_a_failure_not_a_crash(
 ) -> None:
     path = tmp_path / "malformed.py"
     path.write_text(f"class Malformed:\n    {body}\n", encoding="utf-8")
-    write_skill(tmp_path, "fine", """
-        class Fine:
-            def execute(self) -> str:
-                return "fine"
-    """)
+    write_fine_skill(tmp_path)
 
     registry = loaded(tmp_path)
 
