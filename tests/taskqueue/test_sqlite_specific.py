@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -10,7 +11,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiosqlite
@@ -89,6 +90,20 @@ def hold_write_lock(path: Path, seconds: float, locked: threading.Event,
         conn.execute("ROLLBACK")
     finally:
         conn.close()
+
+
+@contextlib.asynccontextmanager
+async def write_lock_held(path: Path, seconds: float) -> AsyncIterator[threading.Event]:
+    """Another thread holds the write lock for `seconds` from the start of the block;
+    yields the event it sets just before it lets go."""
+    locked, releasing = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_write_lock, args=(path, seconds, locked, releasing))
+    holder.start()
+    try:
+        assert await asyncio.to_thread(locked.wait, 10)
+        yield releasing
+    finally:
+        await asyncio.to_thread(holder.join)
 
 
 @pytest.fixture
@@ -260,22 +275,13 @@ async def test_write_waits_out_a_lock_held_past_the_busy_timeout(
     store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50)
-    locked, releasing = threading.Event(), threading.Event()
     async with await SqliteStore.open(store_path) as store:
         [session] = await store.list_sessions()
-        holder = threading.Thread(
-            target=hold_write_lock, args=(store_path, 0.5, locked, releasing)
-        )
-        holder.start()
-        try:
-            assert await asyncio.to_thread(locked.wait, 10)
-
+        async with write_lock_held(store_path, 0.5) as releasing:
             task_id = await store.enqueue(session.id, NewTask(role="r"))
 
             assert releasing.is_set()  # the enqueue could only commit after the lock went
             assert (await store.get_task(task_id)).role == "r"
-        finally:
-            await asyncio.to_thread(holder.join)
 
 
 async def test_lock_held_past_the_deadline_is_store_busy_naming_the_path(
@@ -283,22 +289,13 @@ async def test_lock_held_past_the_deadline_is_store_busy_naming_the_path(
 ) -> None:
     monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50)
     monkeypatch.setattr(connection, "BUSY_DEADLINE_S", 0.2)
-    locked, releasing = threading.Event(), threading.Event()
     async with await SqliteStore.open(store_path) as store:
         [session] = await store.list_sessions()
-        holder = threading.Thread(
-            target=hold_write_lock, args=(store_path, 1.5, locked, releasing)
-        )
-        holder.start()
-        try:
-            assert await asyncio.to_thread(locked.wait, 10)
-
+        async with write_lock_held(store_path, 1.5) as releasing:
             with pytest.raises(StoreBusy) as refused:
                 await store.enqueue(session.id, NewTask(role="r"))
 
             assert not releasing.is_set()
-        finally:
-            await asyncio.to_thread(holder.join)
         assert isinstance(refused.value, SwarmError)
         assert str(store_path) in str(refused.value)
         assert await store.list_tasks(session.id) == []
