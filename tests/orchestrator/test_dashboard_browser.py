@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from support.cli import README_REQUEST, SAMPLE_CORPUS, swarm
+from support.cli import README_REQUEST, SAMPLE_CORPUS, swarm, write_plan
 from support.dashboard import CHROMIUM, CHROMIUM_ARGS, dashboard_process
 
 pytestmark = [
@@ -74,13 +74,10 @@ def gated_plan(tmp_path: Path, tasks: int) -> tuple[Path, Path, Path]:
     skills.mkdir()
     (skills / "gate.py").write_text(GATE_SKILL)
     gate = tmp_path / "gate"
-    lines = []
-    for n in range(tasks):
-        lines += ["[[tasks]]", f'id = "t{n}"', 'role = "researcher"', 'skill = "gate"',
-                  f'title = "Gated task {n}"', f"priority = {tasks - n}", "[tasks.input]",
-                  f"n = {n}", f'gate = "{gate}"']
-    plan = tmp_path / "plan.toml"
-    plan.write_text("\n".join(lines) + "\n")
+    plan = write_plan(tmp_path / "plan.toml", [
+        {"id": f"t{n}", "role": "researcher", "skill": "gate", "title": f"Gated task {n}",
+         "priority": tasks - n, "input": {"n": n, "gate": str(gate)}}
+        for n in range(tasks)])
     return plan, skills, gate
 
 

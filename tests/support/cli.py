@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from support import toml_text
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_CORPUS = REPO / "corpus"
@@ -61,3 +64,9 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str
     message = "\n".join(lines)
     for fragment in fragments:
         assert fragment in message, (fragment, message)
+
+
+def write_plan(path: Path, tasks: list[dict[str, Any]]) -> Path:
+    """A plan file (`--plan`) holding `tasks`, each a `[[tasks]]` table."""
+    path.write_text(toml_text.document({"tasks": tasks}), encoding="utf-8")
+    return path

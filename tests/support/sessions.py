@@ -12,6 +12,7 @@ from pathlib import Path
 
 from blackboard import Blackboard
 from orchestrator.pids import pid_alive
+from support.cli import write_plan
 from support.swarm_processes import HANG_S
 
 # Each task appends its number to a log when it finishes, so executions can be counted.
@@ -40,14 +41,10 @@ def slow_plan(tmp_path: Path, tasks: int, seconds: float = 0.4, log: Path | None
     skills.mkdir(exist_ok=True)
     (skills / "slow.py").write_text(SLOW_SKILL)
     log = log or tmp_path / "executions.log"
-    lines = []
-    for n in range(tasks):
-        lines += ["[[tasks]]", f'id = "t{n}"', 'role = "researcher"', 'skill = "slow"']
-        if max_attempts is not None:
-            lines.append(f"max_attempts = {max_attempts}")
-        lines += ["[tasks.input]", f"n = {n}", f'log = "{log}"', f"seconds = {seconds}"]
-    plan = tmp_path / "plan.toml"
-    plan.write_text("\n".join(lines) + "\n")
+    plan = write_plan(tmp_path / "plan.toml", [
+        {"id": f"t{n}", "role": "researcher", "skill": "slow", "max_attempts": max_attempts,
+         "input": {"n": n, "log": str(log), "seconds": seconds}}
+        for n in range(tasks)])
     return plan, skills, log
 
 
