@@ -46,7 +46,16 @@ def from_json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def row_to_task(row: sqlite3.Row, depends_on: list[int] | None = None) -> Task:
+# What to select from (or return from an UPDATE of) `tasks` for `row_to_task`: the row and
+# the ids it depends on, in one statement.
+TASK_COLUMNS = (
+    "*, (SELECT json_group_array(depends_on) FROM (SELECT depends_on FROM task_deps "
+    "WHERE task_id = tasks.id ORDER BY depends_on)) AS depends_on_json"
+)
+
+
+def row_to_task(row: sqlite3.Row) -> Task:
+    """A row selected as TASK_COLUMNS."""
     return Task(
         id=row["id"],
         session_id=row["session_id"],
@@ -72,7 +81,7 @@ def row_to_task(row: sqlite3.Row, depends_on: list[int] | None = None) -> Task:
         created_at=row["created_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
-        depends_on=depends_on or [],
+        depends_on=json.loads(row["depends_on_json"]),
     )
 
 

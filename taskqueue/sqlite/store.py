@@ -29,7 +29,7 @@ from taskqueue.models import (
 )
 from taskqueue.retry import RetryPolicy
 from taskqueue.sqlite import bus, tasks
-from taskqueue.sqlite.codec import row_to_task, to_json
+from taskqueue.sqlite.codec import TASK_COLUMNS, row_to_task, to_json
 from taskqueue.sqlite.connection import Database
 from taskqueue.sqlite.llm_limits import LLMLimits
 from taskqueue.sqlite.news import News
@@ -245,15 +245,9 @@ class SqliteStore(SessionMethods, WorkerMethods, LLMLimits):
 
     async def get_task(self, task_id: int) -> Task:
         async def op(conn: aiosqlite.Connection) -> Task | None:
-            cursor = await conn.execute("SELECT * FROM tasks WHERE id = ?", (task_id,))
-            row = await cursor.fetchone()
-            if row is None:
-                return None
-            cursor = await conn.execute(
-                "SELECT depends_on FROM task_deps WHERE task_id = ? ORDER BY depends_on",
-                (task_id,),
-            )
-            return row_to_task(row, [r[0] for r in await cursor.fetchall()])
+            rows = await conn.execute_fetchall(
+                f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,))
+            return next((row_to_task(row) for row in rows), None)
 
         task = await self._db.read(op)
         if task is None:
@@ -262,18 +256,10 @@ class SqliteStore(SessionMethods, WorkerMethods, LLMLimits):
 
     async def list_tasks(self, session_id: str) -> list[Task]:
         async def op(conn: aiosqlite.Connection) -> list[Task]:
-            cursor = await conn.execute(
-                "SELECT d.task_id, d.depends_on FROM task_deps d JOIN tasks t "
-                "ON t.id = d.task_id WHERE t.session_id = ? ORDER BY d.task_id, d.depends_on",
-                (session_id,),
-            )
-            deps: dict[int, list[int]] = {}
-            for task_id, dep in await cursor.fetchall():
-                deps.setdefault(task_id, []).append(dep)
-            cursor = await conn.execute(
-                "SELECT * FROM tasks WHERE session_id = ? ORDER BY id", (session_id,)
-            )
-            return [row_to_task(row, deps.get(row["id"])) for row in await cursor.fetchall()]
+            rows = await conn.execute_fetchall(
+                f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? ORDER BY id",
+                (session_id,))
+            return [row_to_task(row) for row in rows]
 
         listed: list[Task] = await self._db.read(op)
         return listed

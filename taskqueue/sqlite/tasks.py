@@ -29,7 +29,7 @@ from taskqueue.messages import (
 from taskqueue.models import HUMAN_ROLE, Completion, NewTask, Task, TaskStatus
 from taskqueue.plan_graph import check_plan_graph
 from taskqueue.sqlite import bus
-from taskqueue.sqlite.codec import row_to_task, to_json
+from taskqueue.sqlite.codec import TASK_COLUMNS, row_to_task, to_json
 
 Outbox = list[tuple[str, Body]]
 
@@ -164,13 +164,10 @@ async def claim(
         "lease_expires = ?, started_at = ?, progress = NULL, progress_note = NULL "
         "WHERE id IN (SELECT id FROM tasks WHERE status = 'queued' "
         f"AND role IN ({marks}) AND not_before <= ? {session_filter} "
-        "ORDER BY priority DESC, id LIMIT ?) RETURNING *, "
-        # What the task depended on, in the same statement: a skill may read their outputs.
-        "(SELECT json_group_array(depends_on) FROM (SELECT depends_on FROM task_deps "
-        "WHERE task_id = tasks.id ORDER BY depends_on)) AS depends_on_json",
+        f"ORDER BY priority DESC, id LIMIT ?) RETURNING {TASK_COLUMNS}",
         params,
     )
-    claimed = [row_to_task(row, json.loads(row["depends_on_json"])) for row in rows]
+    claimed = [row_to_task(row) for row in rows]
     claimed.sort(key=lambda t: (-t.priority, t.id))
     for task in claimed:
         outbox.append((
