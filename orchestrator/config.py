@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from orchestrator.supervision import RoleWorkers
 from skills.llm import LLMConfig
-from taskqueue import SwarmError
+from taskqueue import SwarmError, describe_validation
 from worker.config import WorkerSettings
 
 CONFIG_FILE = "config.toml"
@@ -109,17 +109,12 @@ def parse_config(data: dict[str, Any], source: str) -> SwarmConfig:
     try:
         return SwarmConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {describe_validation(exc)}") from exc
+        raise ConfigError(f"{source}: {describe_validation(exc, _key_path)}") from exc
 
 
-def describe_validation(exc: ValidationError) -> str:
-    """`key.path: reason` for each problem, the way a user would look for it in the file."""
-    problems = []
-    for error in exc.errors():
-        key = ".".join(_key_part(part) for part in error["loc"]) or "(top level)"
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        problems.append(f"{key}: {reason}")
-    return "; ".join(problems)
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    """`key.path`, the way a user would look for it in the file."""
+    return ".".join(_key_part(part) for part in loc) or "(top level)"
 
 
 def _key_part(part: object) -> str:

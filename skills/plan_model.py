@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from taskqueue import describe_validation
+
 __all__ = ["PlanFile", "PlanTask", "describe_plan_errors"]
 
 
@@ -40,17 +42,14 @@ class PlanFile(BaseModel):
 
 def describe_plan_errors(exc: ValidationError, raw: Any) -> str:
     """Name the task by its id where the plan gives one: `task 'scan': priority: …`."""
-    problems = []
-    for error in exc.errors():
-        loc = list(error["loc"])
-        where = ".".join(str(p) for p in loc) or "(top level)"
+
+    def where(loc: tuple[int | str, ...]) -> str:
         if len(loc) >= 2 and loc[0] == "tasks" and isinstance(loc[1], int):
-            task_id = _task_id(raw, loc[1])
             field = ".".join(str(p) for p in loc[2:]) or "(the task)"
-            where = f"task {task_id}: {field}"
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        problems.append(f"{where}: {reason}")
-    return "; ".join(problems)
+            return f"task {_task_id(raw, loc[1])}: {field}"
+        return ".".join(str(p) for p in loc) or "(top level)"
+
+    return describe_validation(exc, where)
 
 
 def _task_id(raw: Any, index: int) -> str:

@@ -10,6 +10,7 @@ from taskqueue.errors import (
     SwarmError,
     UnknownSession,
     UnknownTask,
+    describe_validation,
 )
 from taskqueue.messages import WORKERS_CHANNEL, Message, session_channel
 from taskqueue.models import (
@@ -59,5 +60,6 @@ __all__ = [
     "WorkerBeat",
     "WorkerInfo",
     "WorkerStatus",
+    "describe_validation",
     "session_channel",
 ]

@@ -6,6 +6,10 @@ thing (file, field, task, session) and the reason, so the CLI prints it as one l
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
 
 class SwarmError(Exception):
     """Root of every error swarm reports to a user."""
@@ -42,3 +46,14 @@ class AmbiguousSession(SwarmError):
 
 class UnknownTask(SwarmError):
     """No task has that id."""
+
+
+def describe_validation(exc: ValidationError, where: Callable[[tuple[int | str, ...]], str]) -> str:
+    """`WHERE: reason` for each problem, `;`-separated; `where` names a location the way
+    the user wrote it (a key path, an environment variable, a task id). A key the model
+    does not know reads "unknown key"."""
+    problems = []
+    for error in exc.errors():
+        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        problems.append(f"{where(tuple(error['loc']))}: {reason}")
+    return "; ".join(problems)

@@ -9,13 +9,13 @@ command line: an API key on a command line is visible to every user in `ps`.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from taskqueue import SwarmError
+from taskqueue import SwarmError, describe_validation
 
 __all__ = ["ENV_PREFIX", "LLMConfig", "LLMConfigError", "load_llm_config"]
 
@@ -106,10 +106,6 @@ def _env_value(value: Any) -> str:
     return str(value)
 
 
-def _describe(exc: ValidationError, name: Any) -> str:
-    problems = []
-    for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(all)"
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        problems.append(f"{name(key)}: {reason}")
-    return "; ".join(problems)
+def _describe(exc: ValidationError, name: Callable[[str], str]) -> str:
+    return describe_validation(
+        exc, lambda loc: name(".".join(str(part) for part in loc) or "(all)"))
