@@ -64,11 +64,15 @@ def check_input(model: type[BaseModel], data: dict[str, Any], skill_name: str) -
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"input.{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise BadSkillInput(f"skill {skill_name!r}: {problems}") from exc
+        raise BadSkillInput(f"skill {skill_name!r}: {describe_input_errors(exc)}") from exc
+
+
+def describe_input_errors(exc: ValidationError) -> str:
+    """`input.field: reason` for each problem of a task's input, `;`-separated."""
+    return "; ".join(
+        f"input.{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+        for err in exc.errors()
+    )
 
 
 def as_kwargs(validated: BaseModel, data: dict[str, Any]) -> dict[str, Any]:

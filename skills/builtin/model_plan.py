@@ -21,6 +21,7 @@ from skills.builtin.common import DownstreamInput
 from skills.builtin.prompts import PLANNER, REPAIR
 from skills.builtin.research import ResearchInput
 from skills.contracts import SwarmContext
+from skills.inputs import describe_input_errors
 from skills.llm import ChatMessage
 from skills.plan_model import PlanFile, PlanTask, describe_plan_errors
 from taskqueue import HUMAN_ROLE, InvalidTask, NewTask, Task
@@ -153,9 +154,7 @@ def _new_task(task: PlanTask, settings: PlanSettings, prefix: str, questions: li
     try:
         model.model_validate(given)
     except ValidationError as exc:
-        reasons = "; ".join(f"input.{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                            for e in exc.errors())
-        raise PlanRefused(f"task {task.id!r}: {reasons}") from exc
+        raise PlanRefused(f"task {task.id!r}: {describe_input_errors(exc)}") from exc
     return NewTask(
         key=prefix + task.id, role=task.role, skill=PLANNABLE[task.role],
         title=one_line(task.title) or (given.get("question") or task.id),
