@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from blackboard import BlackboardError
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.builtin.usage_footer import describe_usage
-from taskqueue import Session, Store, SwarmError, Task, UsageTotals
+from taskqueue import Session, Store, SwarmError, Task, TaskStatus, UsageTotals
 
 
 def age(since: float) -> str:
@@ -38,14 +39,19 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+async def task_counts(store: Store) -> dict[str, Counter[str]]:
+    """Every session's tasks counted by status, in one query."""
+    counts: dict[str, Counter[str]] = {}
+    for row in await store.counts():
+        counts.setdefault(row.session_id, Counter())[row.status] += row.count
+    return counts
+
+
 async def show_sessions(store: Store, as_json: bool) -> None:
-    sessions = await store.list_sessions()
-    rows = []
-    for session in sessions:
-        counts = await store.counts(session.id)
-        done = sum(c.count for c in counts if c.status == "done")
-        total = sum(c.count for c in counts)
-        rows.append((session, done, total))
+    counts = await task_counts(store)
+    rows = [(session, counts.get(session.id, Counter())[TaskStatus.DONE],
+             sum(counts.get(session.id, Counter()).values()))
+            for session in await store.list_sessions()]
     if as_json:
         emit_json([{**s.model_dump(exclude={"options"}), "done": d, "total": t}
                    for s, d, t in rows])

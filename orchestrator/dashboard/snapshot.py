@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from blackboard import FINAL_REPORT
+from orchestrator.views import task_counts
 from orchestrator.workspace import Workspace
 from taskqueue import HUMAN_ROLE, Session, Store, Task, TaskStatus, WorkerInfo, WorkerStatus
 
@@ -16,9 +17,7 @@ LIVE_WORKERS = (WorkerStatus.RUNNING, WorkerStatus.STOPPING)
 
 async def sessions_view(store: Store) -> list[dict[str, Any]]:
     """Every session, newest first, with its tasks counted by status."""
-    counts: dict[str, Counter[str]] = {}
-    for row in await store.counts():
-        counts.setdefault(row.session_id, Counter())[row.status] += row.count
+    counts = await task_counts(store)
     sessions = sorted(await store.list_sessions(), key=lambda s: s.created_at, reverse=True)
     return [{**_session(s), "counts": dict(counts.get(s.id, {})),
              "done": counts.get(s.id, Counter())[TaskStatus.DONE],
