@@ -67,6 +67,8 @@ class Worker:
         self._running: dict[int, Running] = {}
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
+        # Held while a claim is under way: see _claim_settled.
+        self._claiming = asyncio.Lock()
         self._grace_s = config.grace_s
         self._exit_code = EXIT_STOPPED
         self.stuck_threads = False
@@ -113,9 +115,10 @@ class Worker:
             free = self.config.concurrency - len(self._running)
             if free > 0:
                 try:
-                    claimed = await self._store.claim(
-                        self.id, [self.config.role], free, lease_s=self.config.lease_s,
-                        session_id=self.config.session_id)
+                    async with self._claiming:
+                        claimed = await self._store.claim(
+                            self.id, [self.config.role], free, lease_s=self.config.lease_s,
+                            session_id=self.config.session_id)
                 except DiskFull as exc:
                     self._out_of_space(str(exc))
                     continue
@@ -176,6 +179,8 @@ class Worker:
         if ended.recycle_worker:
             self._recycle("a sync skill is stuck past its timeout", stuck=True)
         try:
+            if self._stopping.is_set():
+                await self._claim_settled()
             if ended.disk_full:
                 # Not the task's fault, and nothing can be recorded: the task stays leased
                 # to this worker, which stops and gives it back (or the supervisor does).
@@ -190,6 +195,13 @@ class Worker:
         finally:
             self._running.pop(task.id, None)
             self._slot_freed.set()
+
+    async def _claim_settled(self) -> None:
+        """Wait for a claim begun before the stop: a retried task recorded while it is
+        under way could be claimed back by this stopping worker, which would then hold
+        it past its grace period and give it back with an attempt spent for nothing."""
+        async with self._claiming:
+            pass
 
     def _board_for(self, session_id: str) -> Blackboard:
         board = self._boards.get(session_id)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import sqlite3
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
 import taskqueue
+from support.sqlite_locks import write_lock_held
 from taskqueue import NewTask, SqliteStore, StoreBusy, StoreError, SwarmError
 from taskqueue.sqlite import connection
 from taskqueue.sqlite.connection import Database
@@ -76,34 +74,6 @@ async def run_python(code: str, *args: str, cwd: Path) -> tuple[int, str, str]:
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
-
-
-def hold_write_lock(path: Path, seconds: float, locked: threading.Event,
-                    releasing: threading.Event) -> None:
-    """Hold SQLite's write lock from a plain connection, as another writer would."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        locked.set()
-        time.sleep(seconds)
-        releasing.set()
-        conn.execute("ROLLBACK")
-    finally:
-        conn.close()
-
-
-@contextlib.asynccontextmanager
-async def write_lock_held(path: Path, seconds: float) -> AsyncIterator[threading.Event]:
-    """Another thread holds the write lock for `seconds` from the start of the block;
-    yields the event it sets just before it lets go."""
-    locked, releasing = threading.Event(), threading.Event()
-    holder = threading.Thread(target=hold_write_lock, args=(path, seconds, locked, releasing))
-    holder.start()
-    try:
-        assert await asyncio.to_thread(locked.wait, 10)
-        yield releasing
-    finally:
-        await asyncio.to_thread(holder.join)
 
 
 @pytest.fixture

@@ -3,12 +3,26 @@ the other tasks go on and the session never notices more than that task's attemp
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from support.sqlite_locks import write_lock_held
 from support.swarm_processes import open_swarm
 from taskqueue import NewTask, TaskStatus
+
+SPIN = """
+    class Spin:
+        def execute(self) -> None:
+            while True:
+                pass
+"""
+ECHO = """
+    class Echo:
+        def execute(self, text: str) -> str:
+            return text
+"""
 
 
 async def test_raising_skill_is_retried_then_dead_with_its_traceback(tmp_path: Path) -> None:
@@ -100,17 +114,8 @@ async def test_sync_infinite_loop_times_out_and_worker_is_replaced_while_others_
     tmp_path: Path,
 ) -> None:
     async with open_swarm(tmp_path) as swarm:
-        swarm.skill("spin", """
-            class Spin:
-                def execute(self) -> None:
-                    while True:
-                        pass
-        """)
-        swarm.skill("echo", """
-            class Echo:
-                def execute(self, text: str) -> str:
-                    return text
-        """)
+        swarm.skill("spin", SPIN)
+        swarm.skill("echo", ECHO)
         [spin_id] = await swarm.enqueue(NewTask(role="r", skill="spin", timeout_s=1,
                                                 max_attempts=2))
         quick_ids = await swarm.enqueue(*[NewTask(role="r", skill="echo",
@@ -132,6 +137,41 @@ async def test_sync_infinite_loop_times_out_and_worker_is_replaced_while_others_
         assert [t.status for t in quick] == [TaskStatus.DONE] * 10
         assert [swarm.output_of(t).body for t in quick] == [f"quick {i}\n" for i in range(10)]
         assert await swarm.crashes() == []
+        started = {m.body["attempt"]: m.body["worker"]
+                   for m in await swarm.messages("task.started") if m.body["task_id"] == spin_id}
+        assert started[1] != started[2]
+
+
+@pytest.mark.slow
+async def test_worker_leaving_for_a_stuck_skill_does_not_claim_the_task_back(
+    tmp_path: Path,
+) -> None:
+    """A claim under way when a sync skill times out must not give the retried task back
+    to the worker that is leaving: it would hold it past its grace period and spend the
+    last attempt without running it."""
+    async with open_swarm(tmp_path) as swarm:
+        swarm.skill("spin", SPIN)
+        swarm.skill("echo", ECHO)
+        [spin_id] = await swarm.enqueue(NewTask(role="r", skill="spin", timeout_s=1,
+                                                max_attempts=2))
+        supervisor = await swarm.supervise({"r": 1}, concurrency=2)
+        first = supervisor.slots[0].process
+        assert first is not None
+        await swarm.wait_for_tasks([spin_id], statuses=["running"])
+        # Ready while another writer holds the lock: the worker's claim of it is still
+        # waiting for the lock when the spin times out, and its failure waits too.
+        [later_id] = await swarm.enqueue(NewTask(role="r", skill="echo",
+                                                 input={"text": "later"},
+                                                 not_before=time.time() + 0.3))
+        async with write_lock_held(swarm.store.path, 1.5):
+            pass
+
+        [spin, later] = await swarm.wait_for_tasks([spin_id, later_id])
+
+        assert await first.wait() == 75
+        assert later.status is TaskStatus.DONE
+        assert (spin.status, spin.attempt) == (TaskStatus.DEAD, 2)
+        assert "timed out" in (spin.error or "")
         started = {m.body["attempt"]: m.body["worker"]
                    for m in await swarm.messages("task.started") if m.body["task_id"] == spin_id}
         assert started[1] != started[2]
