@@ -52,6 +52,8 @@ class Running:
     task: Task
     context: TaskContext
     job: asyncio.Task[None]
+    # The skill has returned or raised; only its outcome is being written.
+    recording: bool = False
 
 
 class Worker:
@@ -176,6 +178,8 @@ class Worker:
         except Exception as exc:
             error = exc
         ended = outcome.classify(error, result, timeout_s)
+        if running := self._running.get(task.id):
+            running.recording = True
         if ended.recycle_worker:
             self._recycle("a sync skill is stuck past its timeout", stuck=True)
         try:
@@ -239,7 +243,8 @@ class Worker:
             current = await self._store.get_task(task_id)
             attempt = running.task.attempt
             lost = current.status is not TaskStatus.RUNNING or current.attempt != attempt
-            if lost and not running.context.cancelled:
+            # A run recording its outcome (which the store fences) has nothing left to stop.
+            if lost and not running.recording and not running.context.cancelled:
                 logger.info("task %d is %s: cancelling its run", task_id, current.status)
                 running.context.mark_cancelled()
                 running.job.cancel()

@@ -215,6 +215,14 @@ class Swarm:
         assert task.result, f"task {task.id} has no result: {task}"
         return self.board.read(task.result["data"]["output"])
 
+    def worker_logs(self) -> list[Path]:
+        return sorted((self.home / "logs").glob("*.log"))
+
+    def log_lines(self, containing: str) -> list[str]:
+        """Every worker log line with `containing` in it."""
+        return [line for log in self.worker_logs()
+                for line in log.read_text(errors="replace").splitlines() if containing in line]
+
     async def describe(self) -> str:
         """The tasks, the crashes and the tail of every worker log, for a failure message."""
         lines = ["tasks:"]
@@ -223,7 +231,7 @@ class Swarm:
             lines.append(f"  #{t.id} {t.skill} {t.status} attempt {t.attempt}/"
                          f"{t.max_attempts} owner={t.lease_owner} {error[0][:120]}")
         lines += [f"crash: {c}" for c in await self.crashes()]
-        for log in sorted((self.home / "logs").glob("*.log")):
+        for log in self.worker_logs():
             tail = log.read_text(errors="replace").splitlines()[-15:]
             lines += [f"--- {log.name}", *tail]
         return "\n".join(lines)
