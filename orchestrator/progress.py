@@ -8,7 +8,7 @@ import time
 from typing import TextIO
 
 from orchestrator.follow import Progress
-from taskqueue import Message
+from taskqueue import Message, error_headline
 
 STATUS_ORDER = ("blocked", "queued", "running", "done", "failed", "dead", "cancelled")
 # Messages worth a line of their own in plain output.
@@ -43,13 +43,12 @@ def describe(message: Message) -> str | None:
         return f"worker {body['worker']} {body['reason']}; released {body['released']}"
     if message.kind == "task.failed":
         retry = "retry scheduled" if body.get("retry_at") else "no retry"
-        error = (body.get("error") or "").strip().splitlines()[-1:] or [""]
-        return f"task {body['task_id']} failed ({retry}): {error[0]}"
+        return f"task {body['task_id']} failed ({retry}): {error_headline(body.get('error'))}"
     if message.kind == "task.requeued":
         return f"task {body['task_id']} requeued: {body['reason']}"
     if message.kind == "task.dead":
-        error = (body.get("error") or "").strip().splitlines()[-1:] or [""]
-        return f"task {body['task_id']} dead after attempt {body['attempt']}: {error[0]}"
+        return (f"task {body['task_id']} dead after attempt {body['attempt']}: "
+                f"{error_headline(body.get('error'))}")
     return f"task {body['task_id']} {label}"
 
 

@@ -15,7 +15,7 @@ from blackboard import BlackboardError
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.builtin.usage_footer import describe_usage
-from taskqueue import Session, Store, SwarmError, Task, TaskStatus, UsageTotals
+from taskqueue import Session, Store, SwarmError, Task, TaskStatus, UsageTotals, error_headline
 
 
 def age(since: float) -> str:
@@ -108,8 +108,8 @@ def _task_row(task: Task) -> tuple[object, ...]:
         took = age(task.started_at)
     else:
         took = "-"
-    error = (task.error or "").strip().splitlines()
-    detail = error[-1] if error and task.status != "done" else task.title
+    headline = error_headline(task.error) if task.status != "done" else ""
+    detail = headline or task.title
     return (task.id, task.role, task.skill or "-", task.status,
             f"{task.attempt}/{task.max_attempts}", took, _first_line(detail, 70))
 

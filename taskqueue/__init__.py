@@ -11,6 +11,7 @@ from taskqueue.errors import (
     UnknownSession,
     UnknownTask,
     describe_validation,
+    error_headline,
 )
 from taskqueue.messages import WORKERS_CHANNEL, Message, session_channel
 from taskqueue.models import (
@@ -61,5 +62,6 @@ __all__ = [
     "WorkerInfo",
     "WorkerStatus",
     "describe_validation",
+    "error_headline",
     "session_channel",
 ]

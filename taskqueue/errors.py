@@ -48,6 +48,13 @@ class UnknownTask(SwarmError):
     """No task has that id."""
 
 
+def error_headline(error: str | None) -> str:
+    """The line of a recorded error that says what went wrong (a traceback's last line),
+    or "" when nothing was recorded."""
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def describe_validation(exc: ValidationError, where: Callable[[tuple[int | str, ...]], str]) -> str:
     """`WHERE: reason` for each problem, `;`-separated; `where` names a location the way
     the user wrote it (a key path, an environment variable, a task id). A key the model

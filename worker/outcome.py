@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from blackboard import BlackboardError
 from skills import BadSkillInput, Fail, Retry, SkillResult, SyncSkillTimedOut, UnknownSkill
-from taskqueue import DiskFull, Store, StoreError, SwarmError, Task
+from taskqueue import DiskFull, Store, StoreError, SwarmError, Task, error_headline
 from worker.completions import CompletionBatcher
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ async def record(
         status = await store.fail(task.id, task.attempt, outcome.error,
                                   retry=outcome.retry, retry_in=outcome.retry_in)
         logger.info("task %d attempt %d failed -> %s: %s", task.id, task.attempt,
-                    status or "lease lost", outcome.error.splitlines()[-1])
+                    status or "lease lost", error_headline(outcome.error))
     except StoreError:
         # The database cannot be written: the caller decides (the task is not at fault).
         raise

@@ -9,7 +9,16 @@ from typing import Any
 from blackboard import FINAL_REPORT
 from orchestrator.views import task_counts
 from orchestrator.workspace import Workspace
-from taskqueue import HUMAN_ROLE, Session, Store, Task, TaskStatus, WorkerInfo, WorkerStatus
+from taskqueue import (
+    HUMAN_ROLE,
+    Session,
+    Store,
+    Task,
+    TaskStatus,
+    WorkerInfo,
+    WorkerStatus,
+    error_headline,
+)
 
 REQUEST_PREVIEW_CHARS = 200
 LIVE_WORKERS = (WorkerStatus.RUNNING, WorkerStatus.STOPPING)
@@ -59,15 +68,15 @@ def _session(session: Session) -> dict[str, Any]:
 
 def task_view(task: Task, now: float) -> dict[str, Any]:
     """A card: what it is, where it is, for how long, and why it stopped."""
-    errors = [line for line in (task.error or "").strip().splitlines() if line.strip()]
     question = task.input.get("question") if task.role == HUMAN_ROLE else None
+    error = error_headline(task.error) if task.status is not TaskStatus.DONE else ""
     return {
         "id": task.id, "key": task.key, "role": task.role, "skill": task.skill,
         "title": task.title or task.key or f"task {task.id}", "status": task.status.value,
         "attempt": task.attempt, "max_attempts": task.max_attempts,
         "priority": task.priority, "depends_on": task.depends_on,
         "progress": task.progress, "progress_note": task.progress_note or "",
-        "error": errors[-1] if errors and task.status is not TaskStatus.DONE else None,
+        "error": error or None,
         "worker": task.lease_owner, "created_at": task.created_at,
         "started_at": task.started_at, "finished_at": task.finished_at,
         "elapsed_s": _elapsed(task, now), "human": task.role == HUMAN_ROLE,

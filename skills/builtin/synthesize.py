@@ -23,7 +23,7 @@ from skills.builtin.usage_footer import render_usage
 from skills.builtin.writing import model_report_body
 from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import keywords
-from taskqueue import HUMAN_ROLE, Task, TaskStatus
+from taskqueue import HUMAN_ROLE, Task, TaskStatus, error_headline
 
 __all__ = ["REPORT_FILE", "Synthesize", "critique_points", "render_model_report",
            "render_report"]
@@ -130,7 +130,7 @@ def _missing(sections: Sequence[Section], tasks: Sequence[Task],
 def _why_no_evidence(section: Section, tasks: Sequence[Task]) -> str:
     for task in _research_tasks(tasks, section.question):
         if task.status.is_terminal and task.status != TaskStatus.DONE:
-            return f"its research task #{task.id} ended {task.status.value}: {_last_line(task)}"
+            return f"its research task #{task.id} ended {task.status.value}: {_why_ended(task)}"
         if not task.status.is_terminal:
             return f"its research task #{task.id} is still {task.status.value}."
     terms = ", ".join(keywords(section.question)[:8]) or "none"
@@ -154,16 +154,15 @@ def _failed(tasks: Sequence[Task]) -> list[str]:
             state = task.status.value
             if task.status == TaskStatus.DEAD:
                 state = f"dead after {task.attempt} of {task.max_attempts} attempts"
-            lines.append(f"- #{task.id} {task.role}{title} — {state}: {_last_line(task)}")
+            lines.append(f"- #{task.id} {task.role}{title} — {state}: {_why_ended(task)}")
         else:
             lines.append(f"- #{task.id} {task.role}{title} — still {task.status.value} when "
                          "the report was written")
     return lines or ["None: every other task of the session finished."]
 
 
-def _last_line(task: Task) -> str:
-    lines = [line.strip() for line in (task.error or "").strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no error was recorded"
+def _why_ended(task: Task) -> str:
+    return error_headline(task.error) or "no error was recorded"
 
 
 def researched(sections: Sequence[Section], tasks: Sequence[Task]) -> list[Section]:
