@@ -23,7 +23,15 @@ from typing import Any
 from blackboard import Blackboard, BlackboardFile
 from orchestrator.supervision import RoleWorkers, SupervisorConfig
 from orchestrator.supervisor import Supervisor
-from taskqueue import WORKERS_CHANNEL, Message, NewTask, SqliteStore, Task, session_channel
+from taskqueue import (
+    WORKERS_CHANNEL,
+    Message,
+    NewTask,
+    SqliteStore,
+    Task,
+    error_headline,
+    session_channel,
+)
 from taskqueue.messages import WorkerCrashed
 from worker.config import WorkerSettings
 
@@ -227,9 +235,9 @@ class Swarm:
         """The tasks, the crashes and the tail of every worker log, for a failure message."""
         lines = ["tasks:"]
         for t in await self.store.list_tasks(self.session_id):
-            error = (t.error or "").strip().splitlines()[-1:] or [""]
             lines.append(f"  #{t.id} {t.skill} {t.status} attempt {t.attempt}/"
-                         f"{t.max_attempts} owner={t.lease_owner} {error[0][:120]}")
+                         f"{t.max_attempts} owner={t.lease_owner} "
+                         f"{error_headline(t.error)[:120]}")
         lines += [f"crash: {c}" for c in await self.crashes()]
         for log in self.worker_logs():
             tail = log.read_text(errors="replace").splitlines()[-15:]
