@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,18 +39,18 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-async def task_counts(store: Store) -> dict[str, Counter[str]]:
-    """Every session's tasks counted by status, in one query."""
-    counts: dict[str, Counter[str]] = {}
+async def task_counts(store: Store) -> defaultdict[str, Counter[str]]:
+    """Every session's tasks counted by status, in one query; a session without tasks
+    counts none."""
+    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for row in await store.counts():
-        counts.setdefault(row.session_id, Counter())[row.status] += row.count
+        counts[row.session_id][row.status] += row.count
     return counts
 
 
 async def show_sessions(store: Store, as_json: bool) -> None:
     counts = await task_counts(store)
-    rows = [(session, counts.get(session.id, Counter())[TaskStatus.DONE],
-             sum(counts.get(session.id, Counter()).values()))
+    rows = [(session, counts[session.id][TaskStatus.DONE], sum(counts[session.id].values()))
             for session in await store.list_sessions()]
     if as_json:
         emit_json([{**s.model_dump(exclude={"options"}), "done": d, "total": t}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any
 
 from blackboard import FINAL_REPORT
@@ -28,9 +27,9 @@ async def sessions_view(store: Store) -> list[dict[str, Any]]:
     """Every session, newest first, with its tasks counted by status."""
     counts = await task_counts(store)
     sessions = sorted(await store.list_sessions(), key=lambda s: s.created_at, reverse=True)
-    return [{**_session(s), "counts": dict(counts.get(s.id, {})),
-             "done": counts.get(s.id, Counter())[TaskStatus.DONE],
-             "total": sum(counts.get(s.id, Counter()).values())} for s in sessions]
+    return [{**_session(s), "counts": dict(counts[s.id]),
+             "done": counts[s.id][TaskStatus.DONE],
+             "total": sum(counts[s.id].values())} for s in sessions]
 
 
 async def session_view(ws: Workspace, store: Store, prefix: str) -> dict[str, Any]:
