@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import os
 import shutil
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,18 @@ def check_alive(procs: Sequence[Worker]) -> None:
         # Not poll(): the leader stays unreaped until stop_group, so its group id stays ours.
         if has_exited(proc):
             raise BenchFailed(f"worker {proc.pid} exited early: {log_tail(log)}")
+
+
+async def poll_workers(
+    check: Callable[[], Awaitable[bool]], procs: Sequence[Worker], deadline: float, what: str,
+    every_s: float = 0.005,
+) -> None:
+    """Until `check()` holds; fail if a worker exits early or `deadline` passes."""
+    while not await check():
+        check_alive(procs)
+        if time.monotonic() > deadline:
+            raise BenchFailed(f"timed out waiting for {what}")
+        await asyncio.sleep(every_s)
 
 
 def cpu_ticks(pid: int) -> int:

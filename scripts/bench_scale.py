@@ -40,8 +40,8 @@ from _bench_util import (
     BenchFailed,
     Worker,
     add_repeat_option,
-    check_alive,
     cpu_ticks,
+    poll_workers,
     settle_repeat,
     workdir,
     worker_processes,
@@ -101,32 +101,20 @@ QUICK = Plan(
 # --- one session -----------------------------------------------------------------------
 
 
-async def _wait_ready(store: SqliteStore, procs: Sequence[Worker], deadline: float) -> None:
+# Coarse polling, not to load the database it measures; the time comes from finished_at.
+POLL_S = 0.1
+
+
+async def _all_ready(store: SqliteStore, count: int) -> bool:
     """Every worker registered and beating since: each is idle in its claim loop."""
-    count = len(procs)
-    while True:
-        ready = [w for w in await store.list_workers() if w.heartbeat_at > w.started_at]
-        if len(ready) >= count:
-            return
-        check_alive(procs)
-        if time.monotonic() > deadline:
-            raise BenchFailed(f"only {len(ready)} of {count} workers ready in time")
-        await asyncio.sleep(0.1)
+    return sum(w.heartbeat_at > w.started_at for w in await store.list_workers()) >= count
 
 
-async def _wait_done(store: SqliteStore, session_id: str, n: int, procs: Sequence[Worker],
-                     deadline: float) -> None:
-    # Coarse polling, not to load the database it measures; the time comes from finished_at.
-    while True:
-        counts = await store.counts(session_id)
-        if sum(c.count for c in counts if c.status is TaskStatus.DONE) >= n:
-            return
-        if any(c.status in (TaskStatus.FAILED, TaskStatus.DEAD) for c in counts):
-            raise BenchFailed(f"tasks failed: {counts}")
-        check_alive(procs)
-        if time.monotonic() > deadline:
-            raise BenchFailed(f"timed out: {counts}")
-        await asyncio.sleep(0.1)
+async def _all_done(store: SqliteStore, session_id: str, n: int) -> bool:
+    counts = await store.counts(session_id)
+    if any(c.status in (TaskStatus.FAILED, TaskStatus.DEAD) for c in counts):
+        raise BenchFailed(f"tasks failed: {counts}")
+    return sum(c.count for c in counts if c.status is TaskStatus.DONE) >= n
 
 
 async def _last_finished(store: SqliteStore, session_id: str) -> float:
@@ -152,11 +140,13 @@ async def _session(home: Path, experiment: str, tasks: list[NewTask], count: int
             args += ["--skills-dir", str(skills_dir)]
         # Otherwise the default settings: 1 s heartbeats, 10 s leases.
         with worker_processes(home, count, args, role=ROLE) as procs:
-            await _wait_ready(store, procs, deadline)
+            await poll_workers(lambda: _all_ready(store, count), procs, deadline,
+                               f"{count} workers to be ready", every_s=POLL_S)
             cpu_before = _cpu_s(procs)
             started = time.time()
             await store.enqueue_plan(session.id, tasks)
-            await _wait_done(store, session.id, len(tasks), procs, deadline)
+            await poll_workers(lambda: _all_done(store, session.id, len(tasks)), procs,
+                               deadline, f"{len(tasks)} tasks done", every_s=POLL_S)
             cpu = _cpu_s(procs) - cpu_before
             wall = await _last_finished(store, session.id) - started
     finally:

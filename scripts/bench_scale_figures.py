@@ -91,6 +91,11 @@ class Summary:
     def slowest(self) -> Run:
         return max(self.runs, key=lambda r: r.wall_s)
 
+    def extremes(self, figure: str) -> tuple[float, float]:
+        """The lowest and highest of one of Run's figures, over the fastest and slowest run."""
+        low, high = sorted(getattr(r, figure) for r in (self.fastest, self.slowest))
+        return low, high
+
 
 def summarise(runs: Sequence[Run]) -> list[Summary]:
     """One summary per configuration, in the order the configurations were first run."""
@@ -124,7 +129,7 @@ def _spread(summary: Summary, figure: str, fmt: str) -> str:
     median = format(getattr(summary.median, figure), fmt)
     if len(summary.runs) == 1:
         return median
-    low, high = sorted(getattr(r, figure) for r in (summary.fastest, summary.slowest))
+    low, high = summary.extremes(figure)
     return f"{median} ({format(low, fmt)}-{format(high, fmt)})"
 
 
@@ -219,9 +224,9 @@ def _with_spread(ax: Any, xs: list[int], rows: Sequence[Summary], figure: str, s
                  style: str, label: str) -> None:
     """The medians of `figure`, with an error bar from the lowest run to the highest."""
     medians = [getattr(s.median, figure) * scale for s in rows]
-    ends = [sorted(getattr(r, figure) * scale for r in (s.fastest, s.slowest)) for s in rows]
-    below = [m - low for m, (low, _high) in zip(medians, ends, strict=True)]
-    above = [high - m for m, (_low, high) in zip(medians, ends, strict=True)]
+    ends = [s.extremes(figure) for s in rows]
+    below = [m - low * scale for m, (low, _high) in zip(medians, ends, strict=True)]
+    above = [high * scale - m for m, (_low, high) in zip(medians, ends, strict=True)]
     ax.errorbar(xs, medians, yerr=[below, above], fmt=style, capsize=3, label=label)
 
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import textwrap
 import time
-from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from _bench_util import BenchFailed, check_alive, cpu_ticks, workdir, worker_processes
+from _bench_util import (
+    BenchFailed,
+    check_alive,
+    cpu_ticks,
+    poll_workers,
+    workdir,
+    worker_processes,
+)
 from bench_queue import ROLE, percentile
 
 from orchestrator.pids import pid_alive
@@ -46,20 +51,6 @@ class BenchSleep:
 '''
 
 
-# --- waiting on worker processes ------------------------------------------------------
-
-
-async def _poll(
-    check: Callable[[], Awaitable[bool]], procs: Sequence[tuple[subprocess.Popen[bytes], Path]],
-    deadline: float, what: str, every_s: float = 0.005,
-) -> None:
-    while not await check():
-        check_alive(procs)
-        if time.monotonic() > deadline:
-            raise BenchFailed(f"timed out waiting for {what}")
-        await asyncio.sleep(every_s)
-
-
 async def _registered(store: SqliteStore, pids: set[int]) -> bool:
     return {w.pid for w in await store.list_workers()} >= pids
 
@@ -81,7 +72,8 @@ async def _noop_through(home: Path, n: int, workers: int) -> float:
         session = await store.create_session("benchmark: no-op tasks", {})
         with worker_processes(home, workers, NOOP_WORKER_ARGS) as procs:
             pids = {proc.pid for proc, _ in procs}
-            await _poll(lambda: _registered(store, pids), procs, deadline, "workers to register")
+            await poll_workers(lambda: _registered(store, pids), procs, deadline,
+                               "workers to register")
             tasks = [NewTask(role=ROLE, skill="noop") for _ in range(n)]
 
             async def all_done() -> bool:
@@ -90,7 +82,7 @@ async def _noop_through(home: Path, n: int, workers: int) -> float:
 
             start = time.perf_counter()
             await store.enqueue_plan(session.id, tasks)
-            await _poll(all_done, procs, deadline, f"{n} no-op tasks", every_s=0.01)
+            await poll_workers(all_done, procs, deadline, f"{n} no-op tasks", every_s=0.01)
             elapsed = time.perf_counter() - start
     finally:
         await store.close()
@@ -134,7 +126,7 @@ async def _idle_worker(home: Path, idle_s: float) -> dict[str, float]:
     async with await SqliteStore.open(home / "swarm.db", sender="bench") as store:
         with worker_processes(home, 1) as procs:
             [(proc, _)] = procs
-            await _poll(lambda: _registered(store, {proc.pid}), procs, deadline,
+            await poll_workers(lambda: _registered(store, {proc.pid}), procs, deadline,
                         "the worker to register")
             # Settle first: the figure is for a worker that has been waiting a while.
             await asyncio.sleep(0.5)
