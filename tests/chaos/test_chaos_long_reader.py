@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from support.cli import SAMPLE_CORPUS, swarm_process
-from support.sessions import assert_board_whole, assert_no_done_task_ran_again, slow_plan
+from support.sessions import assert_finished_once, slow_plan
 from taskqueue import SqliteStore
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,7 @@ class Reader:
 # Generous: a passing run takes a fraction of this even on a loaded machine.
 @pytest.mark.timeout(300)
 def test_work_goes_on_while_a_reader_holds_a_read_transaction_open(tmp_path: Path) -> None:
-    plan, skills, _log = slow_plan(tmp_path, tasks=TASKS, seconds=0.05)
+    plan, skills, log = slow_plan(tmp_path, tasks=TASKS, seconds=0.05)
     home = tmp_path / "ws"
     home.mkdir()
     # The workspace exists before the session: the reader's snapshot predates it.
@@ -69,10 +69,7 @@ def test_work_goes_on_while_a_reader_holds_a_read_transaction_open(tmp_path: Pat
             TASKS + 1)
     finally:
         reader.close()
-    session_id = out.splitlines()[0]
-    assert (home / "blackboard" / session_id / "final" / "report.md").exists()
-    assert_no_done_task_ran_again(home)
-    assert_board_whole(home, session_id)
+    assert_finished_once(home, out.splitlines()[0], log, TASKS)
 
 
 async def _create_database(path: Path) -> None:

@@ -10,8 +10,7 @@ import pytest
 
 from support.cli import SAMPLE_CORPUS, swarm, swarm_process
 from support.sessions import (
-    assert_board_whole,
-    assert_no_done_task_ran_again,
+    assert_finished_once,
     db_rows,
     done_count,
     executions,
@@ -57,13 +56,8 @@ def test_orchestrator_sigkilled_three_times_resumes_to_the_end_without_redoing_w
     resumed = swarm(*argv, home=home, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert "Traceback" not in resumed.stderr
-    statuses = dict(db_rows(home, "SELECT status, count(*) FROM tasks GROUP BY status"))
-    assert statuses == {"done": TASKS + 1}  # the tasks and the synthesis
-    assert (home / "blackboard" / str(session_id) / "final" / "report.md").exists()
-    assert_no_done_task_ran_again(home)
+    assert_finished_once(home, str(session_id), log, TASKS)
     final = executions(log)
-    assert set(final) == {str(n) for n in range(TASKS)}
     for done, counted in snapshots:
         for n in done:
             assert final[n] == counted[n], f"task t{n} ran again after it was done"
-    assert_board_whole(home, str(session_id))

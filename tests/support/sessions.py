@@ -102,6 +102,18 @@ def assert_no_done_task_ran_again(home: Path) -> None:
             done.add(task_id)
 
 
+def assert_finished_once(home: Path, session_id: str, log: Path, tasks: int) -> None:
+    """The session of a `slow_plan` of `tasks` tasks ended whole: its tasks and the
+    synthesis are done and the report is written; every task ran to its end, none ran
+    again once done, and every output is whole on the blackboard."""
+    statuses = dict(db_rows(home, "SELECT status, count(*) FROM tasks GROUP BY status"))
+    assert statuses == {"done": tasks + 1}  # the tasks and the synthesis
+    assert (home / "blackboard" / session_id / "final" / "report.md").exists()
+    assert_no_done_task_ran_again(home)
+    assert set(executions(log)) == {str(n) for n in range(tasks)}
+    assert_board_whole(home, session_id)
+
+
 def assert_board_whole(home: Path, session_id: str) -> None:
     """Every done task's output is on the blackboard, whole, under its front matter."""
     board = Blackboard(home / "blackboard", session_id)
