@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
@@ -25,15 +26,20 @@ PATHS = st.one_of(
 )
 
 
-def _session(ws: Workspace) -> str:
+@pytest.fixture(scope="module")
+def session_id(workspace: Workspace) -> str:
+    """One session for the module: its blackboard fills up as the cases go."""
+
     async def create() -> str:
-        store = await ws.open_store(sender="fuzz")
+        store = await workspace.open_store(sender="fuzz")
         try:
             return (await store.create_session("fuzzed blackboard paths", {})).id
         finally:
             await store.close()
 
-    return asyncio.run(create())
+    created = asyncio.run(create())
+    workspace.board(created).create()
+    return created
 
 
 @settings(FUZZ, max_examples=300)
@@ -41,9 +47,8 @@ def _session(ws: Workspace) -> str:
 @example(path="findings/" + "é" * 128, text="too long in bytes")
 @given(path=PATHS, text=any_text(40))
 def test_a_path_is_written_inside_the_session_or_refused_with_a_message(
-    workspace: Workspace, path: str, text: str
+    workspace: Workspace, session_id: str, path: str, text: str
 ) -> None:
-    session_id = _session_of(workspace)
     board = workspace.board(session_id)
     try:
         location = board.write(path, text)
@@ -69,7 +74,6 @@ def test_a_path_is_written_inside_the_session_or_refused_with_a_message(
 
 def _read_any(board: Blackboard, path: str) -> None:
     """Reading and listing any path: found, or refused with a message."""
-    refusal = ""
     try:
         board.read(path)
         board.list(path.rpartition("/")[0])
@@ -78,15 +82,3 @@ def _read_any(board: Blackboard, path: str) -> None:
     except BlackboardError as exc:
         refusal = str(exc)
         assert refusal.strip()
-
-
-_SESSIONS: dict[str, str] = {}
-
-
-def _session_of(ws: Workspace) -> str:
-    """One session per workspace: its blackboard fills up as the cases go."""
-    key = str(ws.home)
-    if key not in _SESSIONS:
-        _SESSIONS[key] = _session(ws)
-        ws.board(_SESSIONS[key]).create()
-    return _SESSIONS[key]

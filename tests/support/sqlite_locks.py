@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 
-def hold_write_lock(path: Path, seconds: float, locked: threading.Event,
+def _hold_write_lock(path: Path, seconds: float, locked: threading.Event,
                     releasing: threading.Event) -> None:
     """Hold SQLite's write lock from a plain connection, as another writer would."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=10)
@@ -30,7 +30,7 @@ async def write_lock_held(path: Path, seconds: float) -> AsyncIterator[threading
     """Another thread holds the write lock for `seconds` from the start of the block;
     yields the event it sets just before it lets go."""
     locked, releasing = threading.Event(), threading.Event()
-    holder = threading.Thread(target=hold_write_lock, args=(path, seconds, locked, releasing))
+    holder = threading.Thread(target=_hold_write_lock, args=(path, seconds, locked, releasing))
     holder.start()
     try:
         assert await asyncio.to_thread(locked.wait, 10)
