@@ -20,5 +20,3 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     (root / "corpus").mkdir()
     (root / "corpus" / "notes.md").write_text("# Leases\n\nA lease expires; work is retried.\n")
     return ws
-
-
