@@ -29,7 +29,7 @@ from taskqueue.models import (
     WorkerInfo,
     WorkerStatus,
 )
-from taskqueue.retry import RetryPolicy
+from taskqueue.retry import RetryPolicy, backoff_s
 from taskqueue.sqlite import SqliteStore
 from taskqueue.store import Store
 
@@ -61,6 +61,7 @@ __all__ = [
     "WorkerBeat",
     "WorkerInfo",
     "WorkerStatus",
+    "backoff_s",
     "describe_validation",
     "error_headline",
     "session_channel",
