@@ -32,6 +32,7 @@ from taskqueue.models import (
 from taskqueue.retry import RetryPolicy, backoff_s
 from taskqueue.sqlite import SqliteStore
 from taskqueue.store import Store
+from taskqueue.workspace import is_workspace, queue_path
 
 __all__ = [
     "HUMAN_ROLE",
@@ -64,5 +65,7 @@ __all__ = [
     "backoff_s",
     "describe_validation",
     "error_headline",
+    "is_workspace",
+    "queue_path",
     "session_channel",
 ]

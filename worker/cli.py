@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from skills import SkillRegistry
 from skills.llm import load_llm_config
-from taskqueue import HUMAN_ROLE, DiskFull, SwarmError
+from taskqueue import HUMAN_ROLE, DiskFull, SwarmError, is_workspace
 from worker.config import WorkerConfig, WorkerSettings, option_flag
 from worker.exit_codes import EXIT_CANNOT_START, EXIT_DISK_FULL
 from worker.loop import Worker
@@ -68,6 +68,12 @@ def main(**options: object) -> None:
     if config.role == HUMAN_ROLE:
         click.echo(f"worker: no worker runs role {HUMAN_ROLE!r}: its tasks wait for a person's "
                    'answer (swarm answer TASK "text", or the dashboard)', err=True)
+        sys.exit(EXIT_CANNOT_START)
+    if not is_workspace(config.home):
+        # Opening the queue would create it: a mistyped --home would make a new, empty
+        # workspace that no session ever uses.
+        click.echo(f"worker: no swarm workspace at {config.home.absolute()} "
+                   '(start one with: swarm run "...")', err=True)
         sys.exit(EXIT_CANNOT_START)
     logging.basicConfig(
         level=os.environ.get("SWARM_LOG_LEVEL", "INFO"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from taskqueue import RetryPolicy
+from taskqueue import RetryPolicy, queue_path
 
 # A failed task waits by the queue's own backoff unless the settings say otherwise.
 _QUEUE_RETRY = RetryPolicy()
@@ -76,4 +76,4 @@ class WorkerConfig(WorkerSettings):
 
     @property
     def db_path(self) -> Path:
-        return self.home / "swarm.db"
+        return queue_path(self.home)
