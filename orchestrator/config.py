@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from orchestrator.supervision import RoleWorkers
 from skills.llm import LLMConfig
@@ -38,8 +38,9 @@ def default_roles() -> dict[str, RoleWorkers]:
     }
 
 
-class SwarmConfig(BaseModel):
-    """Everything a workspace can set."""
+class SwarmConfig(WorkerSettings):
+    """Everything a workspace can set: the workers' settings (`WorkerSettings`, with
+    their defaults) and the orchestrator's own."""
 
     # Seconds and counts must be finite: `inf` would parse, and a worker that waits
     # forever between heartbeats looks hung.
@@ -47,14 +48,7 @@ class SwarmConfig(BaseModel):
 
     roles: dict[str, RoleWorkers] = Field(default_factory=default_roles)
     max_attempts: int = Field(default=3, ge=1, le=100)
-    task_timeout_s: float = Field(default=600.0, gt=0)
-    lease_s: float = Field(default=10.0, gt=0)
-    heartbeat_s: float = Field(default=1.0, gt=0)
     heartbeat_timeout_s: float = Field(default=10.0, gt=0)
-    grace_s: float = Field(default=10.0, ge=0)
-    max_rss_mb: float = Field(default=1024.0, gt=0)
-    retry_base_s: float = Field(default=1.0, ge=0)
-    retry_max_s: float = Field(default=60.0, ge=0)
     message_retention_s: float = Field(default=7 * 86400.0, gt=0)
     llm: LLMConfig = Field(default_factory=LLMConfig)
 
@@ -69,11 +63,9 @@ class SwarmConfig(BaseModel):
         return {**default_roles(), **roles}
 
     def worker_settings(self) -> WorkerSettings:
-        return WorkerSettings(
-            lease_s=self.lease_s, heartbeat_s=self.heartbeat_s,
-            default_timeout_s=self.task_timeout_s, max_rss_mb=self.max_rss_mb,
-            grace_s=self.grace_s, retry_base_s=self.retry_base_s, retry_max_s=self.retry_max_s,
-        )
+        """The workers' part alone: what the supervisor puts on a worker's argv."""
+        return WorkerSettings.model_validate(
+            {name: getattr(self, name) for name in WorkerSettings.model_fields})
 
     def with_worker_counts(self, counts: dict[str, int]) -> SwarmConfig:
         """A copy with `--workers ROLE=N` applied; N=0 leaves a role without workers."""

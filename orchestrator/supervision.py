@@ -55,6 +55,4 @@ def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid:
         argv += ["--session", config.session_id]
     for directory in config.skills_dirs:
         argv += ["--skills-dir", str(directory)]
-    for name, value in config.worker.model_dump().items():
-        argv += [f"--{name.replace('_', '-')}", repr(value)]
-    return argv
+    return argv + config.worker.argv()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.supervision import SupervisorConfig, worker_argv
-from taskqueue import WORKERS_CHANNEL, DiskFull, Store, StoreError, WorkerStatus
+from taskqueue import WORKERS_CHANNEL, DiskFull, Store, StoreError, WorkerStatus, backoff_s
 from taskqueue.messages import WorkerCrashed
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
 
@@ -157,8 +157,10 @@ class Supervisor:
                      for s in self._slots if s.role == slot.role)
         if recent >= self.config.crash_loop_count:
             self.failing_roles.add(slot.role)
-        delay = self.config.restart_backoff_s * 2 ** (slot.consecutive_crashes - 1)
-        return float(min(self.config.restart_backoff_max_s, delay))
+        # The whole step, no jitter: one supervisor paces its own restarts, there is no
+        # crowd of processes to spread out.
+        return backoff_s(slot.consecutive_crashes, self.config.restart_backoff_s,
+                         self.config.restart_backoff_max_s)
 
     def _crash_note(self, slot: Slot, reason: str, delay: float) -> str:
         if slot.role in self.failing_roles:

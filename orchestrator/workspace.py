@@ -8,7 +8,7 @@ from pathlib import Path
 
 from blackboard import Blackboard
 from orchestrator.config import SwarmConfig, load_config
-from taskqueue import SqliteStore, SwarmError
+from taskqueue import SqliteStore, SwarmError, is_workspace, queue_path
 
 
 class WorkspaceError(SwarmError):
@@ -28,7 +28,7 @@ class Workspace:
 
     @property
     def db_path(self) -> Path:
-        return self.home / "swarm.db"
+        return queue_path(self.home)
 
     @property
     def logs(self) -> Path:
@@ -38,7 +38,7 @@ class Workspace:
         return load_config(self.home)
 
     def exists(self) -> bool:
-        return self.db_path.exists()
+        return is_workspace(self.home)
 
     def ensure_writable(self) -> None:
         """Create the workspace, or say why it cannot be written."""

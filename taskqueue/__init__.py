@@ -29,9 +29,10 @@ from taskqueue.models import (
     WorkerInfo,
     WorkerStatus,
 )
-from taskqueue.retry import RetryPolicy
+from taskqueue.retry import RetryPolicy, backoff_s
 from taskqueue.sqlite import SqliteStore
 from taskqueue.store import Store
+from taskqueue.workspace import is_workspace, queue_path
 
 __all__ = [
     "HUMAN_ROLE",
@@ -61,7 +62,10 @@ __all__ = [
     "WorkerBeat",
     "WorkerInfo",
     "WorkerStatus",
+    "backoff_s",
     "describe_validation",
     "error_headline",
+    "is_workspace",
+    "queue_path",
     "session_channel",
 ]

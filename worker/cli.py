@@ -6,15 +6,17 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from click.decorators import FC
 from pydantic import ValidationError
 
 from skills import SkillRegistry
 from skills.llm import load_llm_config
-from taskqueue import HUMAN_ROLE, DiskFull, SwarmError
-from worker.config import WorkerConfig
+from taskqueue import HUMAN_ROLE, DiskFull, SwarmError, is_workspace
+from worker.config import WorkerConfig, WorkerSettings, option_flag
 from worker.exit_codes import EXIT_CANNOT_START, EXIT_DISK_FULL
 from worker.loop import Worker
 
@@ -23,40 +25,55 @@ def default_home() -> Path:
     return Path(os.environ.get("SWARM_HOME", ".swarm"))
 
 
+def _model_option(name: str) -> Callable[[FC], FC]:
+    """The option of a `WorkerConfig` field, with the field's type, default and help:
+    each default is written once, in the model."""
+    field = WorkerConfig.model_fields[name]
+    return click.option(option_flag(name), name, type=field.annotation, default=field.default,
+                        show_default=True, help=field.description)
+
+
+def _settings_options(command: FC) -> FC:
+    """One option for each of `WorkerSettings`, in the model's order."""
+    for name in reversed(WorkerSettings.model_fields):
+        command = _model_option(name)(command)
+    return command
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--role", required=True, help="The role whose tasks this worker claims.")
-@click.option("--home", type=click.Path(path_type=Path), default=None,
+@click.option("--home", type=click.Path(path_type=Path),
               help="The workspace (default: $SWARM_HOME, else ./.swarm).")
-@click.option("--concurrency", type=int, default=1, show_default=True,
-              help="Tasks run at once.")
-@click.option("--session", "session_id", default=None,
+@_model_option("concurrency")
+@click.option("--session", "session_id",
               help="Serve only this session (default: every session).")
 @click.option("--skills-dir", "skills_dirs", multiple=True,
               type=click.Path(path_type=Path, file_okay=False),
               help="A directory of skill files (repeatable); .swarm/skills is always read.")
-@click.option("--worker-id", default="", help="This worker's id (default: role-pid-random).")
-@click.option("--parent-pid", type=int, default=None,
+@click.option("--worker-id", help="This worker's id (default: role-pid-random).")
+@click.option("--parent-pid", type=int,
               help="Exit when this process (the supervisor) dies.")
-@click.option("--lease-s", type=float, default=10.0, show_default=True)
-@click.option("--heartbeat-s", type=float, default=1.0, show_default=True)
-@click.option("--default-timeout-s", type=float, default=600.0, show_default=True)
-@click.option("--max-rss-mb", type=float, default=1024.0, show_default=True)
-@click.option("--grace-s", type=float, default=10.0, show_default=True)
-@click.option("--retry-base-s", type=float, default=1.0, show_default=True)
-@click.option("--retry-max-s", type=float, default=60.0, show_default=True)
-@click.option("--idle-poll-s", type=float, default=1.0, show_default=True)
+@_settings_options
 def main(**options: object) -> None:
     """Claim and run the tasks of one role until stopped."""
     options["home"] = options["home"] or default_home()
     options["skills_dirs"] = list(options["skills_dirs"])  # type: ignore[call-overload]
     try:
-        config = WorkerConfig.model_validate(options)
+        # An option not given is left out: the model's default applies.
+        config = WorkerConfig.model_validate(
+            {name: value for name, value in options.items() if value is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
         raise click.UsageError(f"--{'-'.join(map(str, first['loc']))}: {first['msg']}") from exc
     if config.role == HUMAN_ROLE:
         click.echo(f"worker: no worker runs role {HUMAN_ROLE!r}: its tasks wait for a person's "
                    'answer (swarm answer TASK "text", or the dashboard)', err=True)
+        sys.exit(EXIT_CANNOT_START)
+    if not is_workspace(config.home):
+        # Opening the queue would create it: a mistyped --home would make a new, empty
+        # workspace that no session ever uses.
+        click.echo(f"worker: no swarm workspace at {config.home.absolute()} "
+                   '(start one with: swarm run "...")', err=True)
         sys.exit(EXIT_CANNOT_START)
     logging.basicConfig(
         level=os.environ.get("SWARM_LOG_LEVEL", "INFO"),

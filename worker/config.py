@@ -8,22 +8,59 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from taskqueue import RetryPolicy, queue_path
+
+# A failed task waits by the queue's own backoff unless the settings say otherwise.
+_QUEUE_RETRY = RetryPolicy()
+
 
 def new_worker_id(role: str) -> str:
     return f"{role}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
-class WorkerSettings(BaseModel):
-    """How a worker paces itself; the supervisor passes these on every worker's argv."""
+def option_flag(name: str) -> str:
+    """The command-line option of a field: `task_timeout_s` is `--task-timeout-s`."""
+    return "--" + name.replace("_", "-")
 
-    lease_s: float = Field(default=10.0, gt=0)
-    heartbeat_s: float = Field(default=1.0, gt=0)
-    default_timeout_s: float = Field(default=600.0, gt=0)
-    max_rss_mb: float = Field(default=1024.0, gt=0)
-    grace_s: float = Field(default=10.0, ge=0)
-    retry_base_s: float = Field(default=1.0, ge=0)
-    retry_max_s: float = Field(default=60.0, ge=0)
-    idle_poll_s: float = Field(default=1.0, gt=0)
+
+class WorkerSettings(BaseModel):
+    """How a worker paces itself, each setting with its one default.
+
+    A workspace's config.toml sets them (the orchestrator's `SwarmConfig` extends this
+    model), the supervisor passes them on every worker's argv (`argv`), and `python -m
+    worker` offers each as an option with this default and description.
+    """
+
+    lease_s: float = Field(
+        default=10.0, gt=0,
+        description="A claimed task's lease in seconds, renewed by every heartbeat.")
+    heartbeat_s: float = Field(
+        default=1.0, gt=0, description="Seconds between heartbeats, which extend leases.")
+    task_timeout_s: float = Field(
+        default=600.0, gt=0, description="A task's time limit, unless the task sets its own.")
+    max_rss_mb: float = Field(
+        default=1024.0, gt=0,
+        description="Memory (MB) past which the worker finishes its tasks and is replaced.")
+    grace_s: float = Field(
+        default=10.0, ge=0,
+        description="Seconds running tasks get to finish when the worker stops.")
+    retry_base_s: float = Field(
+        default=_QUEUE_RETRY.base_s, ge=0,
+        description="Backoff before a failed task's first retry; doubled for each next one.")
+    retry_max_s: float = Field(
+        default=_QUEUE_RETRY.max_s, ge=0, description="The longest backoff before a retry.")
+    idle_poll_s: float = Field(
+        default=1.0, gt=0, description="An idle worker looks for new tasks this often.")
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(base_s=self.retry_base_s, max_s=self.retry_max_s)
+
+    def argv(self) -> list[str]:
+        """These settings as `python -m worker` options (floats written exactly)."""
+        options: list[str] = []
+        for name in WorkerSettings.model_fields:
+            options += [option_flag(name), repr(getattr(self, name))]
+        return options
 
 
 class WorkerConfig(WorkerSettings):
@@ -32,11 +69,11 @@ class WorkerConfig(WorkerSettings):
     role: str = Field(min_length=1)
     home: Path
     worker_id: str = ""
-    concurrency: int = Field(default=1, ge=1, le=1024)
+    concurrency: int = Field(default=1, ge=1, le=1024, description="Tasks run at once.")
     session_id: str | None = None
     skills_dirs: list[Path] = Field(default_factory=list)
     parent_pid: int | None = None
 
     @property
     def db_path(self) -> Path:
-        return self.home / "swarm.db"
+        return queue_path(self.home)

@@ -23,7 +23,6 @@ from skills import (
 )
 from taskqueue import (
     DiskFull,
-    RetryPolicy,
     SqliteStore,
     StoreError,
     Task,
@@ -79,7 +78,7 @@ class Worker:
     async def run(self) -> int:
         store = await SqliteStore.open(
             self.config.db_path, sender=self.id,
-            retry=RetryPolicy(base_s=self.config.retry_base_s, max_s=self.config.retry_max_s),
+            retry=self.config.retry_policy(),
         )
         self._store = store
         self._completions = CompletionBatcher(store)
@@ -162,7 +161,7 @@ class Worker:
     async def _run_one(
         self, task: Task, spec: SkillSpec | UnknownSkill, context: TaskContext
     ) -> None:
-        timeout_s = task.timeout_s or self.config.default_timeout_s
+        timeout_s = task.timeout_s or self.config.task_timeout_s
         result: SkillResult | None = None
         error: BaseException | None = None
         try:

@@ -12,20 +12,14 @@ from typing import TypeVar
 from skills.llm.config import LLMConfig
 from skills.llm.errors import LLMUnavailable
 from skills.llm.transport import Retryable
+from taskqueue import backoff_s
 
-__all__ = ["backoff_s", "with_retries"]
+__all__ = ["with_retries"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def backoff_s(config: LLMConfig, retry: int, jitter: float) -> float:
-    """The pause before retry number `retry` (0-based): base · 2^retry, capped, and
-    scaled by 0.5–1.0 so that processes that failed together do not retry together."""
-    delay = min(config.retry_max_s, config.retry_base_s * 2.0 ** retry)
-    return float(delay * (0.5 + jitter / 2))
 
 
 async def with_retries(
@@ -44,8 +38,10 @@ async def with_retries(
             last = exc
             if retry == config.max_retries:
                 break
+            # Retries spread out (jitter) so that processes that failed together do not
+            # retry together.
             wait = exc.retry_after if exc.retry_after is not None else backoff_s(
-                config, retry, rng())
+                retry + 1, config.retry_base_s, config.retry_max_s, rng())
             if wait > config.max_retry_after_s:
                 raise _unavailable(f"{exc}; the server asks to wait {wait:g} s, more than "
                                    f"{config.max_retry_after_s:g} s", exc) from exc

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from support.clock import FakeClock
-from support.store_contract import replay
+from support.store_contract import backoff, replay
 from taskqueue import (
     Message,
     NewTask,
@@ -103,7 +103,7 @@ class QueueModel:
         if retry and attempt < task.max_attempts:
             task.end_lease(TaskStatus.QUEUED)
             task.not_before = now + (retry_in if retry_in is not None
-                                     else 0.5 * 2.0 ** (attempt - 1))
+                                     else backoff(attempt))
             return TaskStatus.QUEUED
         task.end_lease(TaskStatus.DEAD if attempt >= task.max_attempts else TaskStatus.FAILED)
         self.settle(self.dependents([task_id]))
