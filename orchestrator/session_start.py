@@ -13,8 +13,9 @@ from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
-from skills.builtin.plan import PLAN_FILE, render_plan_md
+from skills.builtin.plan import PLAN_FILE
 from skills.offline import CorpusError, CorpusIndex
+from skills.writing.plan_md import render_plan_md
 from taskqueue import HUMAN_ROLE, NewTask, Session, Store, SwarmError
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from skills.builtin.common import DownstreamInput, inline, parse_input
-from skills.builtin.findings import one_line
-from skills.builtin.sections import Section, read_sections
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import recurring_files, recurring_terms
+from skills.writing.common import DownstreamInput, inline, one_line, parse_input
+from skills.writing.sections import Section, read_sections
 
 __all__ = ["STRENGTH_RULE", "Analyze", "render_analysis"]
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from skills.builtin.common import DownstreamInput, latest_outputs, parse_input
 from skills.builtin.design import DESIGN_FOLDER
-from skills.builtin.findings import one_line
-from skills.builtin.prose import CITATION, cite, lead
-from skills.builtin.sections import Section, read_sections
-from skills.builtin.writing import model_review, with_note
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import disagreements
+from skills.writing.common import DownstreamInput, latest_outputs, one_line, parse_input
+from skills.writing.prose import CITATION, cite, lead
+from skills.writing.sections import Section, read_sections
+from skills.writing.with_model import model_review, with_note
 
 __all__ = ["CRITIQUE_FOLDER", "Critique", "render_critique", "uncited_statements"]
 

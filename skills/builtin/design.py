@@ -3,7 +3,7 @@ findings. Each point is the opening of one of the best passages, with its citati
 a sub-question with no passage says so rather than saying nothing.
 
 With a model, the model writes the outline from the same passages, citing them by
-number; its citations are checked against the findings (`writing.py`).
+number; its citations are checked against the findings (`skills/writing/with_model.py`).
 
 Notes that are not statements (the evidence line, "no evidence found") are written in
 italics, `_like this_`, so that `critique` can tell them from statements that need a
@@ -14,24 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from skills.builtin.common import DownstreamInput, parse_input
-from skills.builtin.findings import one_line
-from skills.builtin.prose import cite, lead
-from skills.builtin.sections import Section, read_sections
-from skills.builtin.writing import model_outline, with_note
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.writing.common import DownstreamInput, one_line, parse_input
+from skills.writing.prose import points
+from skills.writing.sections import Section, read_sections
+from skills.writing.with_model import model_outline, with_note
 
-__all__ = ["DESIGN_FOLDER", "NO_EVIDENCE", "Design", "points", "render_design",
+__all__ = ["DESIGN_FOLDER", "NO_EVIDENCE", "Design", "render_design",
            "render_model_design"]
 
 DESIGN_FOLDER = "designs"
 DESIGN_POINTS = 3
 NO_EVIDENCE = "No evidence found: no passage of the corpus matches this sub-question."
-
-
-def points(section: Section, limit: int) -> list[str]:
-    """Up to `limit` statements for `section`, each the opening of a passage, cited."""
-    return [f"{lead(p.text)} {cite(p.citation)}" for p in section.passages[:limit]]
 
 
 def render_design(request: str, sections: Sequence[Section]) -> str:

@@ -9,19 +9,18 @@ finds them in the session enqueues nothing again.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from skills.builtin.common import NonBlank, inline, parse_input
-from skills.builtin.model_plan import PlanSettings, as_planned, choose_plan
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import split_request
+from skills.writing.common import NonBlank, parse_input
+from skills.writing.model_plan import PlanSettings, as_planned, choose_plan
+from skills.writing.plan_md import render_plan_md
 from taskqueue import HUMAN_ROLE, DuplicateTaskKey, NewTask, Task
 
-__all__ = ["PLAN_FILE", "Plan", "PlanInput", "build_offline_plan", "plan_key_prefix",
-           "render_plan_md"]
+__all__ = ["PLAN_FILE", "Plan", "PlanInput", "build_offline_plan", "plan_key_prefix"]
 
 PLAN_FILE = "plan.md"
 
@@ -90,54 +89,6 @@ def build_offline_plan(
                        key_prefix + "critique", *[t.key for t in reviews if t.key]],
                       input=shared(), run_on_partial=True)
     return [*research, analyze, design, critique, *reviews, synthesize]
-
-
-def render_plan_md(tasks: Sequence[NewTask]) -> str:
-    """`plan.md`: the tasks as a table, then who waits for whom as an indented list."""
-    labels = [t.key or f"#{i + 1}" for i, t in enumerate(tasks)]
-    out = ["# Plan", "", f"{len(tasks)} tasks; a task starts when those it depends on are done.",
-           "", "| key | role | skill | title | depends on |", "| --- | --- | --- | --- | --- |"]
-    for label, t in zip(labels, tasks, strict=True):
-        after = ", ".join(_dep_label(d) for d in t.depends_on) or "—"
-        skill = t.skill or "(role default)"
-        out.append(f"| {inline(label)} | {inline(t.role)} | {inline(skill)} | "
-                   f"{inline(t.title) or '—'} | {inline(after)} |")
-    out += ["", "## Dependencies", "", "```"]
-    depths = _depths(labels, tasks)
-    for label, t in sorted(zip(labels, tasks, strict=True), key=lambda p: depths[p[0]]):
-        line = "  " * depths[label] + "- " + " ".join(label.split())
-        if t.depends_on:
-            line += "  ← " + ", ".join(" ".join(_dep_label(d).split()) for d in t.depends_on)
-        if t.run_on_partial:
-            line += "  (runs on partial input)"
-        out.append(line)
-    out += ["```", ""]
-    return "\n".join(out)
-
-
-def _dep_label(dep: str | int) -> str:
-    return dep if isinstance(dep, str) else f"#{dep}"
-
-
-def _depths(labels: builtins.list[str], tasks: Sequence[NewTask]) -> dict[str, int]:
-    """Each task's longest chain of dependencies within the batch (0: depends on none).
-
-    Iterative, and a cycle (refused before enqueueing anyway) cannot make it loop: a task
-    is never counted deeper than the number of tasks.
-    """
-    deps = {label: [d for d in t.depends_on if isinstance(d, str) and d in labels]
-            for label, t in zip(labels, tasks, strict=True)}
-    depth = dict.fromkeys(labels, 0)
-    for _ in range(len(labels)):
-        changed = False
-        for label, before in deps.items():
-            wanted = max((depth[d] + 1 for d in before), default=0)
-            if wanted > depth[label] and wanted < len(labels):
-                depth[label] = wanted
-                changed = True
-        if not changed:
-            break
-    return depth
 
 
 async def _enqueued_by(ctx: SwarmContext, prefix: str) -> list[Task]:

@@ -11,30 +11,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
-
-from skills.builtin.asking import Fallback, ask, italic_note
-from skills.builtin.citations import number_passages, resolve_citations
-from skills.builtin.common import NonBlank, parse_input
-from skills.builtin.findings import FindingPassage, render_findings
-from skills.builtin.prompts import RESEARCHER
-from skills.builtin.sections import FINDINGS_FOLDER
 from skills.contracts import Fail, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import CorpusError, CorpusIndex, Passage, evidence_strength, keywords
+from skills.writing.asking import Fallback, ask, italic_note
+from skills.writing.citations import number_passages, resolve_citations
+from skills.writing.common import ResearchInput, parse_input
+from skills.writing.findings import FindingPassage, render_findings
+from skills.writing.prompts import RESEARCHER
+from skills.writing.sections import FINDINGS_FOLDER
 
 __all__ = ["Research", "ResearchInput", "answer_from_passages", "search_corpus"]
-
-
-class ResearchInput(BaseModel):
-    """`question` (a plan file may call it `query`), where the corpus and its index are,
-    and how many passages to keep."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    question: NonBlank = Field(validation_alias=AliasChoices("question", "query"))
-    corpus: str | None = None
-    index: str | None = None
-    limit: int = Field(default=5, ge=1, le=50)
 
 
 def search_corpus(index: Path, corpus: Path, question: str, limit: int) -> list[Passage]:

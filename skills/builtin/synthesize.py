@@ -14,15 +14,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from skills.builtin.common import DownstreamInput, latest_outputs, parse_input
 from skills.builtin.critique import CRITIQUE_FOLDER
-from skills.builtin.design import DESIGN_FOLDER, points
-from skills.builtin.findings import one_line
-from skills.builtin.sections import Section, question_key, read_sections
-from skills.builtin.usage_footer import render_usage
-from skills.builtin.writing import model_report_body
+from skills.builtin.design import DESIGN_FOLDER
 from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import keywords
+from skills.writing.common import DownstreamInput, latest_outputs, one_line, parse_input
+from skills.writing.prose import points
+from skills.writing.sections import Section, question_key, read_sections
+from skills.writing.usage_footer import render_usage
+from skills.writing.with_model import model_report_body
 from taskqueue import HUMAN_ROLE, Task, TaskStatus, error_headline
 
 __all__ = ["REPORT_FILE", "Synthesize", "critique_points", "render_model_report",

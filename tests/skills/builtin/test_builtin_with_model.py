@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from skills import SkillResult, TaskContext, run_skill
-from skills.builtin.findings import parse_findings
 from skills.llm import ModelEndpoint
+from skills.writing.findings import parse_findings
 from support.fake_llm import (
     GOOD_PLAN,
     PLANNER,

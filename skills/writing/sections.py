@@ -10,18 +10,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from skills.builtin.common import latest_outputs
-from skills.builtin.findings import (
+from skills.contracts import BlackboardView
+from skills.offline import Passage, evidence_strength, keywords
+from skills.offline.evidence import Strength
+from skills.writing.common import latest_outputs, one_line
+from skills.writing.findings import (
     FindingPassage,
     Findings,
     FindingsFormatError,
     describe_evidence,
-    one_line,
     parse_findings,
 )
-from skills.contracts import BlackboardView
-from skills.offline import Passage, evidence_strength, keywords
-from skills.offline.evidence import Strength
 
 __all__ = ["Section", "build_sections", "question_key", "read_findings", "read_sections"]
 

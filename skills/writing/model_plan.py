@@ -16,14 +16,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
-from skills.builtin.asking import Fallback, ask_messages, italic_note, one_line
-from skills.builtin.common import DownstreamInput
-from skills.builtin.prompts import PLANNER, REPAIR
-from skills.builtin.research import ResearchInput
 from skills.contracts import SwarmContext
 from skills.inputs import describe_input_errors
 from skills.llm import ChatMessage
 from skills.plan_model import PlanFile, PlanTask, describe_plan_errors
+from skills.writing.asking import Fallback, ask_messages, italic_note
+from skills.writing.common import DownstreamInput, ResearchInput, one_line
+from skills.writing.prompts import PLANNER, REPAIR
 from taskqueue import HUMAN_ROLE, InvalidTask, NewTask, Task
 from taskqueue.plan_graph import check_plan_graph
 

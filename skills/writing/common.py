@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
 from skills.inputs import check_input
 
 __all__ = [
     "DownstreamInput",
     "NonBlank",
+    "ResearchInput",
     "inline",
     "latest_outputs",
+    "one_line",
     "parse_input",
 ]
 
@@ -38,9 +40,26 @@ class DownstreamInput(BaseModel):
     questions: list[NonBlank] = Field(default_factory=list)
 
 
+class ResearchInput(BaseModel):
+    """`question` (a plan file may call it `query`), where the corpus and its index are,
+    and how many passages to keep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: NonBlank = Field(validation_alias=AliasChoices("question", "query"))
+    corpus: str | None = None
+    index: str | None = None
+    limit: int = Field(default=5, ge=1, le=50)
+
+
 def parse_input(model: type[InputModel], data: dict[str, Any], skill: str) -> InputModel:
     """The task's input as `model`; `BadSkillInput` naming each bad field otherwise."""
     return cast(InputModel, check_input(model, data, skill))
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs (line breaks included) collapsed to one space."""
+    return " ".join(text.split())
 
 
 def inline(text: str) -> str:

@@ -12,11 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from skills.builtin.asking import Fallback, ask, italic_note
-from skills.builtin.citations import number_passages, resolve_citations
-from skills.builtin.prompts import CRITIC, DESIGNER, REPORTER
-from skills.builtin.sections import Section
 from skills.contracts import SwarmContext
+from skills.writing.asking import Fallback, ask, italic_note
+from skills.writing.citations import number_passages, resolve_citations
+from skills.writing.prompts import CRITIC, DESIGNER, REPORTER
+from skills.writing.sections import Section
 
 __all__ = ["ModelText", "model_outline", "model_report_body", "model_review",
            "sections_for_model", "with_note"]
