@@ -9,7 +9,8 @@ from skills.context import TaskContext
 from skills.contracts import Fail, SkillResult
 from skills.inputs import as_kwargs, check_input
 from skills.loader import SkillKind, SkillSpec
-from skills.outputs import folder_for_role, render_output
+from skills.outputs import render_output
+from skills.roles import output_folder
 
 
 class SyncSkillTimedOut(Exception):
@@ -52,7 +53,7 @@ async def _as_result(returned: Any, spec: SkillSpec, ctx: TaskContext) -> SkillR
     if returned is None:
         return SkillResult(files=list(ctx.blackboard.written))
     # Off the event loop: the write fsyncs, and a slow disk must not stall the heartbeats.
-    path = await asyncio.to_thread(ctx.blackboard.write_output, folder_for_role(ctx.role),
+    path = await asyncio.to_thread(ctx.blackboard.write_output, output_folder(ctx.role),
                                    spec.name, render_output(returned))
     summary = returned if isinstance(returned, str) else ""
     return SkillResult(summary=summary[:200], files=list(ctx.blackboard.written), data={

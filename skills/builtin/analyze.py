@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from blackboard.layout import ANALYSIS
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import recurring_files, recurring_terms
+from skills.roles import ANALYST
 from skills.writing.common import DownstreamInput, inline, one_line, parse_input
 from skills.writing.sections import Section, read_sections
 
 __all__ = ["STRENGTH_RULE", "Analyze", "render_analysis"]
 
-ANALYSIS_FOLDER = "analysis"
 TOP_TERMS = 10
 STRENGTH_RULE = (
     "_strong: passages from at least two files each hold at least half of the "
@@ -50,7 +51,7 @@ class Analyze(SwarmSkill):
     """Weigh the findings: evidence per sub-question, recurring files and terms."""
 
     name = "analyze"
-    roles = ("analyst",)
+    roles = (ANALYST,)
     input_model = DownstreamInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
@@ -59,7 +60,7 @@ class Analyze(SwarmSkill):
         sections = read_sections(ctx.blackboard, given.questions)
         sources = list(dict.fromkeys(p.citation for s in sections for p in s.passages))
         path = ctx.blackboard.write_output(
-            ANALYSIS_FOLDER, "analysis", render_analysis(given.request, sections),
+            ANALYSIS, "analysis", render_analysis(given.request, sections),
             sources=sources)
         await ctx.progress(1.0, f"{len(sections)} sub-questions weighed")
         return SkillResult(

@@ -12,17 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from skills.builtin.design import DESIGN_FOLDER
+from blackboard.layout import CRITIQUES, DESIGNS
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import disagreements
+from skills.roles import CRITIC
 from skills.writing.common import DownstreamInput, latest_outputs, one_line, parse_input
 from skills.writing.prose import CITATION, cite, lead
 from skills.writing.sections import Section, read_sections
 from skills.writing.with_model import model_review, with_note
 
-__all__ = ["CRITIQUE_FOLDER", "Critique", "render_critique", "uncited_statements"]
+__all__ = ["Critique", "render_critique", "uncited_statements"]
 
-CRITIQUE_FOLDER = "critiques"
 MODEL_REVIEW = "The model's review"
 _LIST_MARKER = re.compile(r"(?:[-*+•]|\d{1,3}[.)])\s+")
 _NOT_A_STATEMENT = re.compile(r"#|```|~~~|\||-{3,}$|_.*_$|\*[^*].*\*$")
@@ -93,7 +93,7 @@ class Critique(SwarmSkill):
     """Say what the design lacks, from the design and the findings."""
 
     name = "critique"
-    roles = ("critic",)
+    roles = (CRITIC,)
     input_model = DownstreamInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
@@ -101,13 +101,13 @@ class Critique(SwarmSkill):
         await ctx.progress(0.0, "reading the design and the findings")
         sections = read_sections(ctx.blackboard, given.questions)
         designs = {path: ctx.blackboard.read(path)
-                   for path in latest_outputs(ctx.blackboard.list(DESIGN_FOLDER))}
+                   for path in latest_outputs(ctx.blackboard.list(DESIGNS))}
         text = render_critique(given.request, sections, designs)
         review = await model_review(ctx, given.request, designs, sections)
         if review.text is not None:
             text += "\n".join(["", f"## {MODEL_REVIEW}", "", review.text, ""])
         text = with_note(text, review.note)
-        path = ctx.blackboard.write_output(CRITIQUE_FOLDER, "critique", text,
+        path = ctx.blackboard.write_output(CRITIQUES, "critique", text,
                                                sources=sorted(designs))
         points = sum(1 for line in text.split("\n") if line.startswith("- "))
         await ctx.progress(1.0, f"{points} points raised")

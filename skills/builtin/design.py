@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from blackboard.layout import DESIGNS
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.roles import ARCHITECT
 from skills.writing.common import DownstreamInput, one_line, parse_input
 from skills.writing.prose import points
 from skills.writing.sections import Section, read_sections
 from skills.writing.with_model import model_outline, with_note
 
-__all__ = ["DESIGN_FOLDER", "NO_EVIDENCE", "Design", "render_design",
+__all__ = ["NO_EVIDENCE", "Design", "render_design",
            "render_model_design"]
 
-DESIGN_FOLDER = "designs"
 DESIGN_POINTS = 3
 NO_EVIDENCE = "No evidence found: no passage of the corpus matches this sub-question."
 
@@ -57,7 +58,7 @@ class Design(SwarmSkill):
     """Outline the answer from the findings, section by sub-question."""
 
     name = "design"
-    roles = ("architect",)
+    roles = (ARCHITECT,)
     input_model = DownstreamInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
@@ -71,7 +72,7 @@ class Design(SwarmSkill):
             text = with_note(render_design(given.request, sections), written.note)
             sources = list(dict.fromkeys(
                 p.citation for s in sections for p in s.passages[:DESIGN_POINTS]))
-        path = ctx.blackboard.write_output(DESIGN_FOLDER, "design", text, sources=sources)
+        path = ctx.blackboard.write_output(DESIGNS, "design", text, sources=sources)
         empty = [s.number for s in sections if not s.passages]
         await ctx.progress(1.0, f"{len(sections)} sections outlined")
         return SkillResult(summary=f"{len(sections)} sections, {len(empty)} without evidence",

@@ -13,17 +13,24 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from blackboard.layout import PLAN_FILE
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import split_request
+from skills.roles import (
+    ANALYST,
+    ARCHITECT,
+    COORDINATOR,
+    CRITIC,
+    DEFAULT_SKILL_FOR_ROLE,
+    PLANNER,
+    RESEARCHER,
+)
 from skills.writing.common import NonBlank, parse_input
 from skills.writing.model_plan import PlanSettings, as_planned, choose_plan
 from skills.writing.plan_md import render_plan_md
 from taskqueue import HUMAN_ROLE, DuplicateTaskKey, NewTask, Task
 
-__all__ = ["PLAN_FILE", "Plan", "PlanInput", "build_offline_plan", "plan_key_prefix"]
-
-PLAN_FILE = "plan.md"
-
+__all__ = ["Plan", "PlanInput", "build_offline_plan", "plan_key_prefix"]
 
 class PlanInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -57,8 +64,9 @@ def build_offline_plan(
     """
     def task(name: str, role: str, title: str, depends_on: list[str | int],
              **extra: object) -> NewTask:
+        # Each task names its role's skill, so that plan.md shows what will run.
         return NewTask.model_validate({
-            "key": key_prefix + name, "role": role, "skill": name.split("-")[0],
+            "key": key_prefix + name, "role": role, "skill": DEFAULT_SKILL_FOR_ROLE[role],
             "title": title, "depends_on": depends_on, "max_attempts": max_attempts,
             "timeout_s": timeout_s, **extra,
         })
@@ -67,16 +75,16 @@ def build_offline_plan(
         return {"request": request, "questions": list(questions)}
 
     research = [
-        task(f"research-{i + 1}", "researcher", question, [], priority=len(questions) - i,
+        task(f"research-{i + 1}", RESEARCHER, question, [], priority=len(questions) - i,
              input={"question": question, "corpus": corpus, "index": index})
         for i, question in enumerate(questions)
     ]
     after_research: list[str | int] = [t.key for t in research if t.key]
-    analyze = task("analyze", "analyst", "Weigh the evidence for each sub-question",
+    analyze = task("analyze", ANALYST, "Weigh the evidence for each sub-question",
                    after_research, input=shared())
-    design = task("design", "architect", "Outline the answer from the findings",
+    design = task("design", ARCHITECT, "Outline the answer from the findings",
                   after_research, input=shared())
-    critique = task("critique", "critic", "Critique the outline",
+    critique = task("critique", CRITIC, "Critique the outline",
                     [key_prefix + "design", key_prefix + "analyze"], input=shared())
     reviews = [NewTask(
         key=key_prefix + "review", role=HUMAN_ROLE, skill=None, title="Review the design",
@@ -84,7 +92,7 @@ def build_offline_plan(
         input={**shared(), "question": "Read designs/ and critiques/: approve the outline "
                                        "or say what must change."},
     )] if review else []
-    synthesize = task("synthesize", "coordinator", "Write the final report",
+    synthesize = task("synthesize", COORDINATOR, "Write the final report",
                       [*after_research, key_prefix + "analyze", key_prefix + "design",
                        key_prefix + "critique", *[t.key for t in reviews if t.key]],
                       input=shared(), run_on_partial=True)
@@ -101,7 +109,7 @@ class Plan(SwarmSkill):
     """Split the request into sub-questions and enqueue the offline task graph."""
 
     name = "plan"
-    roles = ("planner",)
+    roles = (PLANNER,)
     input_model = PlanInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from blackboard.layout import FINDINGS
 from skills.contracts import Fail, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import CorpusError, CorpusIndex, Passage, evidence_strength, keywords
+from skills.roles import RESEARCHER
 from skills.writing.asking import Fallback, ask, italic_note
 from skills.writing.citations import number_passages, resolve_citations
 from skills.writing.common import ResearchInput, parse_input
 from skills.writing.findings import FindingPassage, render_findings
-from skills.writing.prompts import RESEARCHER
-from skills.writing.sections import FINDINGS_FOLDER
+from skills.writing.prompts import RESEARCHER_PROMPT
 
 __all__ = ["Research", "ResearchInput", "answer_from_passages", "search_corpus"]
 
@@ -43,7 +44,7 @@ async def answer_from_passages(ctx: SwarmContext, question: str, passages: list[
     if not passages:
         return "", ""
     found = [FindingPassage.from_passage(p) for p in passages]
-    reply = await ask(ctx, RESEARCHER,
+    reply = await ask(ctx, RESEARCHER_PROMPT,
                       f"Question: {question}\n\nPassages:\n\n{number_passages(found)}")
     if reply is None:
         return "", ""
@@ -60,7 +61,7 @@ class Research(SwarmSkill):
     """Search the corpus index for the sub-question; write the passages to `findings/`."""
 
     name = "research"
-    roles = ("researcher",)
+    roles = (RESEARCHER,)
     input_model = ResearchInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
@@ -77,7 +78,7 @@ class Research(SwarmSkill):
         citations = list(dict.fromkeys(p.citation for p in passages))
         answer, note = await answer_from_passages(ctx, given.question, passages)
         path = ctx.blackboard.write_output(
-            FINDINGS_FOLDER, "research",
+            FINDINGS, "research",
             render_findings(given.question, passages, strength, answer, note),
             sources=citations)
         files = len({p.path for p in passages})

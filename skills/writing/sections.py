@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from blackboard.layout import FINDINGS
 from skills.contracts import BlackboardView
 from skills.offline import Passage, evidence_strength, keywords
 from skills.offline.evidence import Strength
@@ -25,9 +26,6 @@ from skills.writing.findings import (
 __all__ = ["Section", "build_sections", "question_key", "read_findings", "read_sections"]
 
 logger = logging.getLogger(__name__)
-
-FINDINGS_FOLDER = "findings"
-
 
 @dataclass(frozen=True)
 class Section:
@@ -63,7 +61,7 @@ def read_findings(board: BlackboardView) -> list[Findings]:
     a note written by hand) is skipped.
     """
     found: list[Findings] = []
-    for path in latest_outputs(board.list(FINDINGS_FOLDER)):
+    for path in latest_outputs(board.list(FINDINGS)):
         try:
             found.append(parse_findings(board.read(path)))
         except FindingsFormatError as exc:
