@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from blackboard import Blackboard, FrontMatter
+from skills.llm import ChatModel
 from taskqueue import NewTask, Store, SwarmError, Task, session_channel
 from taskqueue.messages import BODY_TYPES, BlackboardWritten
-
-if TYPE_CHECKING:
-    from skills.llm import ChatModel
 
 
 class SessionBlackboard:

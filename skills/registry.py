@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from skills.builtin import BUILTIN_SKILLS
 from skills.errors import SkillLoadError, UnknownSkill
 from skills.loader import SkillSpec, load_file, load_object, spec_for_class
 from skills.roles import default_skill
@@ -87,8 +88,6 @@ class SkillRegistry:
         self._failures.setdefault(origin, []).append(LoadFailure(origin, error))
 
     def add_builtins(self) -> None:
-        from skills.builtin import BUILTIN_SKILLS
-
         for cls in BUILTIN_SKILLS:
             self.register_class(cls, "builtin")
 
