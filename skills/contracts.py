@@ -43,6 +43,9 @@ class SwarmContext(Protocol):
     """What a swarm-aware skill's `ctx` offers (INTERFACES.md, "Skill files")."""
 
     input: dict[str, Any]
+    # The input validated against the skill's `input_model` (defaults applied), or None
+    # for a skill without one.
+    params: BaseModel | None
     task_id: int
     session_id: str
     role: str

@@ -28,6 +28,7 @@ async def run_skill(spec: SkillSpec, ctx: TaskContext, timeout_s: float) -> Skil
         raise Fail(f"skill {spec.name!r} may run only in roles {list(spec.roles)}, "
                    f"not {ctx.role!r}")
     validated = check_input(spec.input_model, ctx.input, spec.name) if spec.input_model else None
+    ctx.params = validated
     instance = spec.cls()
     try:
         async with asyncio.timeout(timeout_s):

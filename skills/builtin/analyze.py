@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from blackboard.layout import ANALYSIS
-from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.contracts import SkillResult, SwarmContext
 from skills.offline import recurring_files, recurring_terms
 from skills.roles import ANALYST
-from skills.writing.common import DownstreamInput, inline, one_line, parse_input
-from skills.writing.sections import Section, read_sections
+from skills.writing.common import DownstreamInput, inline, one_line
+from skills.writing.sections import FindingsSkill, Section
 
 __all__ = ["STRENGTH_RULE", "Analyze", "render_analysis"]
 
@@ -47,17 +47,14 @@ def render_analysis(request: str, sections: Sequence[Section]) -> str:
     return "\n".join(out)
 
 
-class Analyze(SwarmSkill):
+class Analyze(FindingsSkill):
     """Weigh the findings: evidence per sub-question, recurring files and terms."""
 
     name = "analyze"
     roles = (ANALYST,)
-    input_model = DownstreamInput
 
-    async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(DownstreamInput, ctx.input, self.name)
-        await ctx.progress(0.0, "reading the findings")
-        sections = read_sections(ctx.blackboard, given.questions)
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
         sources = list(dict.fromkeys(p.citation for s in sections for p in s.passages))
         path = ctx.blackboard.write_output(
             ANALYSIS, "analysis", render_analysis(given.request, sections),

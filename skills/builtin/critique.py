@@ -13,12 +13,12 @@ import re
 from collections.abc import Sequence
 
 from blackboard.layout import CRITIQUES, DESIGNS
-from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.contracts import SkillResult, SwarmContext
 from skills.offline import disagreements
 from skills.roles import CRITIC
-from skills.writing.common import DownstreamInput, latest_outputs, one_line, parse_input
+from skills.writing.common import DownstreamInput, latest_outputs, one_line
 from skills.writing.prose import CITATION, cite, lead
-from skills.writing.sections import Section, read_sections
+from skills.writing.sections import FindingsSkill, Section
 from skills.writing.with_model import model_review, with_note
 
 __all__ = ["Critique", "render_critique", "uncited_statements"]
@@ -89,17 +89,15 @@ def _heading(title: str, items: list[str], when_none: str) -> list[str]:
     return [f"## {title}", "", *body, ""]
 
 
-class Critique(SwarmSkill):
+class Critique(FindingsSkill):
     """Say what the design lacks, from the design and the findings."""
 
     name = "critique"
     roles = (CRITIC,)
-    input_model = DownstreamInput
+    reading = "reading the design and the findings"
 
-    async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(DownstreamInput, ctx.input, self.name)
-        await ctx.progress(0.0, "reading the design and the findings")
-        sections = read_sections(ctx.blackboard, given.questions)
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
         designs = {path: ctx.blackboard.read(path)
                    for path in latest_outputs(ctx.blackboard.list(DESIGNS))}
         text = render_critique(given.request, sections, designs)

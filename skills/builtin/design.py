@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from blackboard.layout import DESIGNS
-from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.contracts import SkillResult, SwarmContext
 from skills.roles import ARCHITECT
-from skills.writing.common import DownstreamInput, one_line, parse_input
+from skills.writing.common import DownstreamInput, one_line
 from skills.writing.prose import points
-from skills.writing.sections import Section, read_sections
+from skills.writing.sections import FindingsSkill, Section
 from skills.writing.with_model import model_outline, with_note
 
 __all__ = ["NO_EVIDENCE", "Design", "render_design",
@@ -54,17 +54,14 @@ def render_model_design(request: str, body: str) -> str:
                       "against them._", "", body, ""])
 
 
-class Design(SwarmSkill):
+class Design(FindingsSkill):
     """Outline the answer from the findings, section by sub-question."""
 
     name = "design"
     roles = (ARCHITECT,)
-    input_model = DownstreamInput
 
-    async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(DownstreamInput, ctx.input, self.name)
-        await ctx.progress(0.0, "reading the findings")
-        sections = read_sections(ctx.blackboard, given.questions)
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
         written = await model_outline(ctx, given.request, sections)
         if written.text is not None:
             text, sources = render_model_design(given.request, written.text), written.citations

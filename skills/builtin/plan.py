@@ -25,7 +25,7 @@ from skills.roles import (
     PLANNER,
     RESEARCHER,
 )
-from skills.writing.common import NonBlank, parse_input
+from skills.writing.common import NonBlank, params_of
 from skills.writing.model_plan import PlanSettings, as_planned, choose_plan
 from skills.writing.plan_md import render_plan_md
 from taskqueue import HUMAN_ROLE, DuplicateTaskKey, NewTask, Task
@@ -113,7 +113,7 @@ class Plan(SwarmSkill):
     input_model = PlanInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(PlanInput, ctx.input, self.name)
+        given = params_of(ctx, PlanInput)
         prefix = plan_key_prefix(ctx.task_id)
 
         def offline() -> tuple[list[NewTask], list[str]]:

@@ -17,7 +17,7 @@ from skills.offline import CorpusError, CorpusIndex, Passage, evidence_strength,
 from skills.roles import RESEARCHER
 from skills.writing.asking import Fallback, ask, italic_note
 from skills.writing.citations import number_passages, resolve_citations
-from skills.writing.common import ResearchInput, parse_input
+from skills.writing.common import ResearchInput, params_of
 from skills.writing.findings import FindingPassage, render_findings
 from skills.writing.prompts import RESEARCHER_PROMPT
 
@@ -65,7 +65,7 @@ class Research(SwarmSkill):
     input_model = ResearchInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(ResearchInput, ctx.input, self.name)
+        given = params_of(ctx, ResearchInput)
         if not given.corpus or not given.index:
             absent = " and ".join(f"input.{name}" for name in ("corpus", "index")
                                   if not getattr(given, name))

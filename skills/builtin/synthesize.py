@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from blackboard.layout import CRITIQUES, DESIGNS, FINAL_REPORT
-from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
+from skills.contracts import BlackboardView, SkillResult, SwarmContext
 from skills.offline import keywords
 from skills.roles import COORDINATOR, RESEARCHER
-from skills.writing.common import DownstreamInput, latest_outputs, one_line, parse_input
+from skills.writing.common import DownstreamInput, latest_outputs, one_line
 from skills.writing.prose import points
-from skills.writing.sections import Section, question_key, read_sections
+from skills.writing.sections import FindingsSkill, Section, question_key
 from skills.writing.usage_footer import render_usage
 from skills.writing.with_model import model_report_body
 from taskqueue import HUMAN_ROLE, Task, TaskStatus, error_headline
@@ -182,19 +182,18 @@ def _latest_texts(board: BlackboardView, folder: str) -> str:
     return "\n\n".join(board.read(path) for path in latest_outputs(board.list(folder)))
 
 
-class Synthesize(SwarmSkill):
+class Synthesize(FindingsSkill):
     """Write the final report from whatever the session produced."""
 
     name = "synthesize"
     roles = (COORDINATOR,)
-    input_model = DownstreamInput
+    reading = "reading the blackboard"
 
-    async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(DownstreamInput, ctx.input, self.name)
-        await ctx.progress(0.0, "reading the blackboard")
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
         everyone = await ctx.session_tasks()
         others = [t for t in everyone if t.id != ctx.task_id]
-        sections = researched(read_sections(ctx.blackboard, given.questions), others)
+        sections = researched(sections, others)
         critiques = read_critiques(ctx.blackboard)
         written = await model_report_body(ctx, given.request, sections,
                                           _latest_texts(ctx.blackboard, DESIGNS),

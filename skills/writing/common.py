@@ -1,13 +1,13 @@
-"""What the built-in skills share: input checking and small text helpers."""
+"""What the built-in skills share: their input models and small text helpers."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
-from skills.inputs import check_input
+from skills.contracts import SwarmContext
 
 __all__ = [
     "DownstreamInput",
@@ -16,7 +16,7 @@ __all__ = [
     "inline",
     "latest_outputs",
     "one_line",
-    "parse_input",
+    "params_of",
 ]
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -52,9 +52,12 @@ class ResearchInput(BaseModel):
     limit: int = Field(default=5, ge=1, le=50)
 
 
-def parse_input(model: type[InputModel], data: dict[str, Any], skill: str) -> InputModel:
-    """The task's input as `model`; `BadSkillInput` naming each bad field otherwise."""
-    return cast(InputModel, check_input(model, data, skill))
+def params_of(ctx: SwarmContext, model: type[InputModel]) -> InputModel:
+    """`ctx.params` as the skill's `input_model`, which the runner validated it against."""
+    if not isinstance(ctx.params, model):
+        raise TypeError(f"ctx.params is a {type(ctx.params).__name__}, not {model.__name__}: "
+                        "the skill was run without its input model")
+    return ctx.params
 
 
 def one_line(text: str) -> str:

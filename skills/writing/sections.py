@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import ClassVar
 
 from blackboard.layout import FINDINGS
-from skills.contracts import BlackboardView
+from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import Passage, evidence_strength, keywords
 from skills.offline.evidence import Strength
-from skills.writing.common import latest_outputs, one_line
+from skills.writing.common import DownstreamInput, latest_outputs, one_line, params_of
 from skills.writing.findings import (
     FindingPassage,
     Findings,
@@ -23,7 +24,8 @@ from skills.writing.findings import (
     parse_findings,
 )
 
-__all__ = ["Section", "build_sections", "question_key", "read_findings", "read_sections"]
+__all__ = ["FindingsSkill", "Section", "build_sections", "question_key", "read_findings",
+           "read_sections"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +98,21 @@ def build_sections(questions: list[str], findings: list[Findings]) -> list[Secti
 def read_sections(board: BlackboardView, questions: list[str]) -> list[Section]:
     """`build_sections` over the findings on `board`."""
     return build_sections(questions, read_findings(board))
+
+
+class FindingsSkill(SwarmSkill):
+    """A skill that writes from the findings by sub-question (`analyze`, `design`,
+    `critique`, `synthesize`): it gets them read in `execute` and writes in `write`."""
+
+    input_model = DownstreamInput
+    # The progress note while the findings are read.
+    reading: ClassVar[str] = "reading the findings"
+
+    async def execute(self, ctx: SwarmContext) -> SkillResult:
+        given = params_of(ctx, DownstreamInput)
+        await ctx.progress(0.0, self.reading)
+        return await self.write(ctx, given, read_sections(ctx.blackboard, given.questions))
+
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
+        raise NotImplementedError
