@@ -24,6 +24,7 @@ from blackboard.layout import (
     FINAL_REPORT,
     FINDINGS,
     FOLDERS,
+    PLAN_FILE,
     output_name,
     sanitize_stem,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "FINAL_REPORT",
     "FINDINGS",
     "FOLDERS",
+    "PLAN_FILE",
     "Blackboard",
     "BlackboardError",
     "BlackboardFile",

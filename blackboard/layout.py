@@ -8,6 +8,9 @@ import unicodedata
 CONTEXT_FILE = "context.md"
 """The request, the plan and the options, written when the session starts."""
 
+PLAN_FILE = "plan.md"
+"""The plan as a table of tasks, by the planner or from a `--plan` file."""
+
 FINAL_REPORT = "final/report.md"
 """The synthesized report, the last file a session writes."""
 

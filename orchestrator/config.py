@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from orchestrator.supervision import RoleWorkers
 from skills.llm import LLMConfig
+from skills.roles import ROLES
 from taskqueue import SwarmError, describe_validation
 from worker.config import WorkerSettings
 
@@ -28,14 +29,8 @@ class ConfigError(SwarmError):
 
 
 def default_roles() -> dict[str, RoleWorkers]:
-    return {
-        "planner": RoleWorkers(workers=1),
-        "researcher": RoleWorkers(workers=2),
-        "analyst": RoleWorkers(workers=1),
-        "architect": RoleWorkers(workers=1),
-        "critic": RoleWorkers(workers=1),
-        "coordinator": RoleWorkers(workers=1),
-    }
+    return {role.name: RoleWorkers(workers=role.workers, concurrency=role.concurrency)
+            for role in ROLES}
 
 
 class SwarmConfig(WorkerSettings):

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from skills import SkillRegistry
 from skills.plan_model import PlanFile, PlanTask, describe_plan_errors
+from skills.roles import COORDINATOR, DEFAULT_SKILL_FOR_ROLE
 from taskqueue import HUMAN_ROLE, InvalidTask, NewTask, SwarmError
 from taskqueue.plan_graph import check_plan_graph
 
@@ -31,9 +32,10 @@ def load_plan(
     except ValidationError as exc:
         raise PlanFileError(f"{path}: {describe_plan_errors(exc, raw)}") from exc
     tasks = [_new_task(t, max_attempts) for t in plan.tasks]
-    if not any(t.role == "coordinator" for t in plan.tasks):
+    if not any(t.role == COORDINATOR for t in plan.tasks):
         tasks.append(NewTask(
-            key="synthesize", role="coordinator", skill="synthesize", title="Final report",
+            key="synthesize", role=COORDINATOR, skill=DEFAULT_SKILL_FOR_ROLE[COORDINATOR],
+            title="Final report",
             depends_on=[t.id for t in plan.tasks], run_on_partial=True,
             max_attempts=max_attempts,
             input={"request": request, "questions": [t.title or t.id for t in plan.tasks]},

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from blackboard.layout import CONTEXT_FILE, PLAN_FILE
 from orchestrator.config import SwarmConfig
 from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
-from skills.builtin.plan import PLAN_FILE, render_plan_md
 from skills.offline import CorpusError, CorpusIndex
+from skills.roles import DEFAULT_SKILL_FOR_ROLE, PLANNER, RESEARCHER
+from skills.writing.plan_md import render_plan_md
 from taskqueue import HUMAN_ROLE, NewTask, Session, Store, SwarmError
 
 
@@ -59,7 +61,8 @@ def prepare(
         initial = [_with_corpus(task, registry, corpus, index) for task in initial]
     else:
         initial = [NewTask(
-            key="plan", role="planner", skill="plan", title="Plan the work", priority=100,
+            key="plan", role=PLANNER, skill=DEFAULT_SKILL_FOR_ROLE[PLANNER], title="Plan the work",
+            priority=100,
             max_attempts=config.max_attempts,
             input={"request": request, "corpus": str(corpus), "index": str(index),
                    "max_attempts": config.max_attempts,
@@ -78,7 +81,9 @@ def prepare(
 
 def _with_corpus(task: NewTask, registry: SkillRegistry, corpus: Path, index: Path) -> NewTask:
     """A plan file's research task searches the session's corpus unless it names one."""
-    if task.role == HUMAN_ROLE or registry.for_task(task.skill, task.role).name != "research":
+    if task.role == HUMAN_ROLE:
+        return task
+    if registry.for_task(task.skill, task.role).name != DEFAULT_SKILL_FOR_ROLE[RESEARCHER]:
         return task
     given = {"corpus": str(corpus), "index": str(index)}
     return task.model_copy(update={"input": {**given, **task.input}})
@@ -106,8 +111,8 @@ async def ensure_started(ws: Workspace, store: Store, session: Session) -> None:
     board = ws.board(session.id)
     board.create()
     written = board.list("")
-    if "context.md" not in written:
-        board.write("context.md", render_context(session, options))
+    if CONTEXT_FILE not in written:
+        board.write(CONTEXT_FILE, render_context(session, options))
     if options.plan is not None and PLAN_FILE not in written:
         # The planner writes plan.md for its own plans; a plan file is shown the same way.
         board.write(PLAN_FILE, render_plan_md(options.initial_tasks))

@@ -14,7 +14,7 @@ import click
 from blackboard import BlackboardError
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
-from skills.builtin.usage_footer import describe_usage
+from skills.writing.usage_footer import describe_usage
 from taskqueue import Session, Store, SwarmError, Task, TaskStatus, UsageTotals, error_headline
 
 

@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from blackboard import Blackboard
+from blackboard import FINAL_REPORT, Blackboard
 from orchestrator.config import SwarmConfig, load_config
 from taskqueue import SqliteStore, SwarmError, is_workspace, queue_path
 
@@ -66,4 +66,4 @@ class Workspace:
         return self.home / "index" / f"corpus-{digest}.db"
 
     def report_path(self, session_id: str) -> Path:
-        return self.home / "blackboard" / session_id / "final" / "report.md"
+        return self.home / "blackboard" / session_id / FINAL_REPORT

@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 # that `blackboard` and the others are the packages, not the test folders of that name.
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+from skills.roles import COORDINATOR, RESEARCHER  # noqa: E402
 from support.chaos import (  # noqa: E402
     check_blackboard,
     check_completions,
@@ -61,7 +62,7 @@ async def soak(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     started = time.monotonic()
     async with open_swarm(tmp) as swarm:
         install_skills(swarm)
-        await swarm.supervise({"researcher": args.workers, "coordinator": 1},
+        await swarm.supervise({RESEARCHER: args.workers, COORDINATOR: 1},
                               concurrency=args.concurrency)
         stop = asyncio.Event()
         killer = asyncio.create_task(

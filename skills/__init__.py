@@ -1,10 +1,11 @@
 """Skills: the two contracts, the registry, the task context and the built-in skills."""
 
 from skills.context import TaskContext
-from skills.contracts import Fail, Retry, SkillResult, SwarmContext, SwarmSkill
-from skills.errors import BadSkillInput, SkillLoadError, UnknownSkill
+from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from skills.errors import BadSkillInput, Fail, Retry, SkillLoadError, UnknownSkill
 from skills.loader import SkillKind, SkillSpec
-from skills.registry import DEFAULT_SKILL_FOR_ROLE, LoadFailure, SkillRegistry
+from skills.registry import LoadFailure, SkillRegistry
+from skills.roles import DEFAULT_SKILL_FOR_ROLE
 from skills.runner import SyncSkillTimedOut, run_skill
 
 __all__ = [

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pydantic import BaseModel
 
 from blackboard import Blackboard, FrontMatter
+from skills.llm import ChatModel
 from taskqueue import NewTask, Store, SwarmError, Task, session_channel
 from taskqueue.messages import BODY_TYPES, BlackboardWritten
-
-if TYPE_CHECKING:
-    from skills.llm import ChatModel
 
 
 class SessionBlackboard:
@@ -79,6 +79,8 @@ class TaskContext:
         self._worker_id = worker_id
         self._cancelled = False
         self.input: dict[str, Any] = dict(task.input)
+        # Set by `run_skill` once the input is validated against the skill's input model.
+        self.params: BaseModel | None = None
         self.task_id = task.id
         self.session_id = task.session_id
         self.role = task.role

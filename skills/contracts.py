@@ -9,14 +9,16 @@ blackboard for it. A swarm-aware skill has `async def execute(self, ctx)` and ge
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
-from taskqueue import NewTask, SwarmError, Task
+from skills.errors import Fail, Retry
+from skills.llm.answers import ChatModel
+from taskqueue import NewTask, Task
 
-if TYPE_CHECKING:  # skills.llm imports this module: no import cycle at run time
-    from skills.llm.answers import ChatModel
+# Retry and Fail are defined with the other errors; skill files import them from here.
+__all__ = ["BlackboardView", "Fail", "Retry", "SkillResult", "SwarmContext", "SwarmSkill"]
 
 
 class SkillResult(BaseModel):
@@ -25,18 +27,6 @@ class SkillResult(BaseModel):
     summary: str = ""
     files: list[str] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
-
-
-class Retry(SwarmError):
-    """Raised by a skill: try again, after `defer` seconds if given."""
-
-    def __init__(self, reason: str = "the skill asked to retry", defer: float | None = None):
-        super().__init__(reason)
-        self.defer = defer
-
-
-class Fail(SwarmError):
-    """Raised by a skill: this task cannot succeed; fail it now, without retries."""
 
 
 class BlackboardView(Protocol):
@@ -53,6 +43,9 @@ class SwarmContext(Protocol):
     """What a swarm-aware skill's `ctx` offers (INTERFACES.md, "Skill files")."""
 
     input: dict[str, Any]
+    # The input validated against the skill's `input_model` (defaults applied), or None
+    # for a skill without one.
+    params: BaseModel | None
     task_id: int
     session_id: str
     role: str

@@ -1,4 +1,4 @@
-"""Errors of the skill layer."""
+"""Errors of the skill layer, and what a skill may raise (`Retry`, `Fail`)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,15 @@ class UnknownSkill(SwarmError):
 
 class BadSkillInput(SwarmError):
     """The task's input does not fit the skill's input model: no retry can help."""
+
+
+class Retry(SwarmError):
+    """Raised by a skill: try again, after `defer` seconds if given."""
+
+    def __init__(self, reason: str = "the skill asked to retry", defer: float | None = None):
+        super().__init__(reason)
+        self.defer = defer
+
+
+class Fail(SwarmError):
+    """Raised by a skill: this task cannot succeed; fail it now, without retries."""

@@ -24,6 +24,7 @@ def model_from_signature(execute: Any, skill_name: str) -> type[BaseModel]:
     unless the function takes **kwargs."""
     fields: dict[str, Any] = {}
     takes_any = False
+    annotations = _resolved_annotations(execute)
     for param in list(inspect.signature(execute).parameters.values()):
         if param.name == "self":
             continue
@@ -32,7 +33,7 @@ def model_from_signature(execute: Any, skill_name: str) -> type[BaseModel]:
             continue
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             continue
-        annotation = _annotation(execute, param)
+        annotation = annotations.get(param.name, Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (annotation, default)
     if not fields and takes_any:
@@ -44,19 +45,24 @@ def model_from_signature(execute: Any, skill_name: str) -> type[BaseModel]:
     return model
 
 
-def _annotation(execute: Any, param: inspect.Parameter) -> Any:
-    annotation = param.annotation
-    if annotation is inspect.Parameter.empty:
-        return Any
-    if isinstance(annotation, str):
-        # Under `from __future__ import annotations` every annotation is a string, which the
-        # model cannot resolve from here: evaluate it where the skill was written. A name
-        # that does not evaluate (imported only for type checkers) leaves the field unchecked.
+def _resolved_annotations(execute: Any) -> dict[str, Any]:
+    """`execute`'s annotations, evaluated where the skill was written (under `from
+    __future__ import annotations` they are strings). One that does not evaluate (a name
+    imported only for type checkers) is left out, so its field goes unchecked."""
+    try:
+        return inspect.get_annotations(execute, eval_str=True)
+    except Exception:
+        pass
+    scope = getattr(execute, "__globals__", None)
+    resolved: dict[str, Any] = {}
+    for name, annotation in inspect.get_annotations(execute).items():
+        # One at a time, so that one name that does not evaluate spares the others.
+        holder = type("_OneAnnotation", (), {"__annotations__": {name: annotation}})
         try:
-            return eval(annotation, getattr(execute, "__globals__", {}))
+            resolved.update(inspect.get_annotations(holder, globals=scope, eval_str=True))
         except Exception:
-            return Any
-    return annotation
+            continue
+    return resolved
 
 
 def check_input(model: type[BaseModel], data: dict[str, Any], skill_name: str) -> BaseModel:

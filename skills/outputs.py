@@ -7,21 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-# Where a role's output goes in the session's blackboard.
-FOLDER_FOR_ROLE = {
-    "researcher": "findings",
-    "analyst": "analysis",
-    "architect": "designs",
-    "critic": "critiques",
-    "coordinator": "final",
-    "planner": "",
-}
-DEFAULT_FOLDER = "findings"
-
-
-def folder_for_role(role: str) -> str:
-    return FOLDER_FOR_ROLE.get(role, DEFAULT_FOLDER)
-
 
 def render_output(value: Any) -> str:
     """Markdown for a returned value: text as is, data as a JSON block."""

@@ -13,22 +13,14 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from skills.builtin import BUILTIN_SKILLS
 from skills.errors import SkillLoadError, UnknownSkill
 from skills.loader import SkillSpec, load_file, load_object, spec_for_class
+from skills.roles import default_skill
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "swarm.skills"
-
-# The skill a task runs when it names none, by role.
-DEFAULT_SKILL_FOR_ROLE = {
-    "planner": "plan",
-    "researcher": "research",
-    "analyst": "analyze",
-    "architect": "design",
-    "critic": "critique",
-    "coordinator": "synthesize",
-}
 
 
 @dataclass(frozen=True)
@@ -96,8 +88,6 @@ class SkillRegistry:
         self._failures.setdefault(origin, []).append(LoadFailure(origin, error))
 
     def add_builtins(self) -> None:
-        from skills.builtin import BUILTIN_SKILLS
-
         for cls in BUILTIN_SKILLS:
             self.register_class(cls, "builtin")
 
@@ -165,7 +155,7 @@ class SkillRegistry:
         """The skill a task runs: its own, its role's default, or the one skill of that role."""
         if skill:
             return self.get(skill)
-        default = DEFAULT_SKILL_FOR_ROLE.get(role)
+        default = default_skill(role)
         if default:
             return self.get(default)
         for_role = [s for s in self._specs.values() if role in s.roles]

@@ -9,7 +9,8 @@ from skills.context import TaskContext
 from skills.contracts import Fail, SkillResult
 from skills.inputs import as_kwargs, check_input
 from skills.loader import SkillKind, SkillSpec
-from skills.outputs import folder_for_role, render_output
+from skills.outputs import render_output
+from skills.roles import output_folder
 
 
 class SyncSkillTimedOut(Exception):
@@ -27,6 +28,7 @@ async def run_skill(spec: SkillSpec, ctx: TaskContext, timeout_s: float) -> Skil
         raise Fail(f"skill {spec.name!r} may run only in roles {list(spec.roles)}, "
                    f"not {ctx.role!r}")
     validated = check_input(spec.input_model, ctx.input, spec.name) if spec.input_model else None
+    ctx.params = validated
     instance = spec.cls()
     try:
         async with asyncio.timeout(timeout_s):
@@ -52,7 +54,7 @@ async def _as_result(returned: Any, spec: SkillSpec, ctx: TaskContext) -> SkillR
     if returned is None:
         return SkillResult(files=list(ctx.blackboard.written))
     # Off the event loop: the write fsyncs, and a slow disk must not stall the heartbeats.
-    path = await asyncio.to_thread(ctx.blackboard.write_output, folder_for_role(ctx.role),
+    path = await asyncio.to_thread(ctx.blackboard.write_output, output_folder(ctx.role),
                                    spec.name, render_output(returned))
     summary = returned if isinstance(returned, str) else ""
     return SkillResult(summary=summary[:200], files=list(ctx.blackboard.written), data={

@@ -21,6 +21,7 @@ from skills import (
     UnknownSkill,
     run_skill,
 )
+from skills.roles import goes_on_when_budget_spent
 from taskqueue import (
     DiskFull,
     SqliteStore,
@@ -86,7 +87,8 @@ class Worker:
             # Imported here: only a worker with a model pays for the HTTP client's import.
             from skills.llm.endpoint import ModelEndpoint
 
-            self._model = ModelEndpoint(self._llm_config, store, owner=self.id)
+            self._model = ModelEndpoint(self._llm_config, store, owner=self.id,
+                                        keeps_running=goes_on_when_budget_spent)
         loop = asyncio.get_running_loop()
         executor = ThreadPoolExecutor(self.config.concurrency + 2, thread_name_prefix="skill")
         loop.set_default_executor(executor)

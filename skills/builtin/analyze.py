@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from skills.builtin.common import DownstreamInput, inline, parse_input
-from skills.builtin.findings import one_line
-from skills.builtin.sections import Section, read_sections
-from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from blackboard.layout import ANALYSIS
+from skills.contracts import SkillResult, SwarmContext
 from skills.offline import recurring_files, recurring_terms
+from skills.roles import ANALYST
+from skills.writing.common import DownstreamInput, inline, one_line
+from skills.writing.sections import FindingsSkill, Section
 
 __all__ = ["STRENGTH_RULE", "Analyze", "render_analysis"]
 
-ANALYSIS_FOLDER = "analysis"
 TOP_TERMS = 10
 STRENGTH_RULE = (
     "_strong: passages from at least two files each hold at least half of the "
@@ -47,20 +47,17 @@ def render_analysis(request: str, sections: Sequence[Section]) -> str:
     return "\n".join(out)
 
 
-class Analyze(SwarmSkill):
+class Analyze(FindingsSkill):
     """Weigh the findings: evidence per sub-question, recurring files and terms."""
 
     name = "analyze"
-    roles = ("analyst",)
-    input_model = DownstreamInput
+    roles = (ANALYST,)
 
-    async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(DownstreamInput, ctx.input, self.name)
-        await ctx.progress(0.0, "reading the findings")
-        sections = read_sections(ctx.blackboard, given.questions)
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
         sources = list(dict.fromkeys(p.citation for s in sections for p in s.passages))
         path = ctx.blackboard.write_output(
-            ANALYSIS_FOLDER, "analysis", render_analysis(given.request, sections),
+            ANALYSIS, "analysis", render_analysis(given.request, sections),
             sources=sources)
         await ctx.progress(1.0, f"{len(sections)} sub-questions weighed")
         return SkillResult(

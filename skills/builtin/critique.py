@@ -12,18 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from skills.builtin.common import DownstreamInput, latest_outputs, parse_input
-from skills.builtin.design import DESIGN_FOLDER
-from skills.builtin.findings import one_line
-from skills.builtin.prose import CITATION, cite, lead
-from skills.builtin.sections import Section, read_sections
-from skills.builtin.writing import model_review, with_note
-from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from blackboard.layout import CRITIQUES, DESIGNS
+from skills.contracts import SkillResult, SwarmContext
 from skills.offline import disagreements
+from skills.roles import CRITIC
+from skills.writing.common import DownstreamInput, latest_outputs, one_line
+from skills.writing.prose import CITATION, cite, lead
+from skills.writing.sections import FindingsSkill, Section
+from skills.writing.with_model import model_review, with_note
 
-__all__ = ["CRITIQUE_FOLDER", "Critique", "render_critique", "uncited_statements"]
+__all__ = ["Critique", "render_critique", "uncited_statements"]
 
-CRITIQUE_FOLDER = "critiques"
 MODEL_REVIEW = "The model's review"
 _LIST_MARKER = re.compile(r"(?:[-*+•]|\d{1,3}[.)])\s+")
 _NOT_A_STATEMENT = re.compile(r"#|```|~~~|\||-{3,}$|_.*_$|\*[^*].*\*$")
@@ -90,25 +89,23 @@ def _heading(title: str, items: list[str], when_none: str) -> list[str]:
     return [f"## {title}", "", *body, ""]
 
 
-class Critique(SwarmSkill):
+class Critique(FindingsSkill):
     """Say what the design lacks, from the design and the findings."""
 
     name = "critique"
-    roles = ("critic",)
-    input_model = DownstreamInput
+    roles = (CRITIC,)
+    reading = "reading the design and the findings"
 
-    async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(DownstreamInput, ctx.input, self.name)
-        await ctx.progress(0.0, "reading the design and the findings")
-        sections = read_sections(ctx.blackboard, given.questions)
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
         designs = {path: ctx.blackboard.read(path)
-                   for path in latest_outputs(ctx.blackboard.list(DESIGN_FOLDER))}
+                   for path in latest_outputs(ctx.blackboard.list(DESIGNS))}
         text = render_critique(given.request, sections, designs)
         review = await model_review(ctx, given.request, designs, sections)
         if review.text is not None:
             text += "\n".join(["", f"## {MODEL_REVIEW}", "", review.text, ""])
         text = with_note(text, review.note)
-        path = ctx.blackboard.write_output(CRITIQUE_FOLDER, "critique", text,
+        path = ctx.blackboard.write_output(CRITIQUES, "critique", text,
                                                sources=sorted(designs))
         points = sum(1 for line in text.split("\n") if line.startswith("- "))
         await ctx.progress(1.0, f"{points} points raised")

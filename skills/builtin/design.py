@@ -3,7 +3,7 @@ findings. Each point is the opening of one of the best passages, with its citati
 a sub-question with no passage says so rather than saying nothing.
 
 With a model, the model writes the outline from the same passages, citing them by
-number; its citations are checked against the findings (`writing.py`).
+number; its citations are checked against the findings (`skills/writing/with_model.py`).
 
 Notes that are not statements (the evidence line, "no evidence found") are written in
 italics, `_like this_`, so that `critique` can tell them from statements that need a
@@ -14,24 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from skills.builtin.common import DownstreamInput, parse_input
-from skills.builtin.findings import one_line
-from skills.builtin.prose import cite, lead
-from skills.builtin.sections import Section, read_sections
-from skills.builtin.writing import model_outline, with_note
-from skills.contracts import SkillResult, SwarmContext, SwarmSkill
+from blackboard.layout import DESIGNS
+from skills.contracts import SkillResult, SwarmContext
+from skills.roles import ARCHITECT
+from skills.writing.common import DownstreamInput, one_line
+from skills.writing.prose import points
+from skills.writing.sections import FindingsSkill, Section
+from skills.writing.with_model import model_outline, with_note
 
-__all__ = ["DESIGN_FOLDER", "NO_EVIDENCE", "Design", "points", "render_design",
+__all__ = ["NO_EVIDENCE", "Design", "render_design",
            "render_model_design"]
 
-DESIGN_FOLDER = "designs"
 DESIGN_POINTS = 3
 NO_EVIDENCE = "No evidence found: no passage of the corpus matches this sub-question."
-
-
-def points(section: Section, limit: int) -> list[str]:
-    """Up to `limit` statements for `section`, each the opening of a passage, cited."""
-    return [f"{lead(p.text)} {cite(p.citation)}" for p in section.passages[:limit]]
 
 
 def render_design(request: str, sections: Sequence[Section]) -> str:
@@ -59,17 +54,14 @@ def render_model_design(request: str, body: str) -> str:
                       "against them._", "", body, ""])
 
 
-class Design(SwarmSkill):
+class Design(FindingsSkill):
     """Outline the answer from the findings, section by sub-question."""
 
     name = "design"
-    roles = ("architect",)
-    input_model = DownstreamInput
+    roles = (ARCHITECT,)
 
-    async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(DownstreamInput, ctx.input, self.name)
-        await ctx.progress(0.0, "reading the findings")
-        sections = read_sections(ctx.blackboard, given.questions)
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
         written = await model_outline(ctx, given.request, sections)
         if written.text is not None:
             text, sources = render_model_design(given.request, written.text), written.citations
@@ -77,7 +69,7 @@ class Design(SwarmSkill):
             text = with_note(render_design(given.request, sections), written.note)
             sources = list(dict.fromkeys(
                 p.citation for s in sections for p in s.passages[:DESIGN_POINTS]))
-        path = ctx.blackboard.write_output(DESIGN_FOLDER, "design", text, sources=sources)
+        path = ctx.blackboard.write_output(DESIGNS, "design", text, sources=sources)
         empty = [s.number for s in sections if not s.passages]
         await ctx.progress(1.0, f"{len(sections)} sections outlined")
         return SkillResult(summary=f"{len(sections)} sections, {len(empty)} without evidence",

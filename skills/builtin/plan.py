@@ -9,22 +9,28 @@ finds them in the session enqueues nothing again.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from skills.builtin.common import NonBlank, inline, parse_input
-from skills.builtin.model_plan import PlanSettings, as_planned, choose_plan
+from blackboard.layout import PLAN_FILE
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import split_request
+from skills.roles import (
+    ANALYST,
+    ARCHITECT,
+    COORDINATOR,
+    CRITIC,
+    DEFAULT_SKILL_FOR_ROLE,
+    PLANNER,
+    RESEARCHER,
+)
+from skills.writing.common import NonBlank, params_of
+from skills.writing.model_plan import PlanSettings, as_planned, choose_plan
+from skills.writing.plan_md import render_plan_md
 from taskqueue import HUMAN_ROLE, DuplicateTaskKey, NewTask, Task
 
-__all__ = ["PLAN_FILE", "Plan", "PlanInput", "build_offline_plan", "plan_key_prefix",
-           "render_plan_md"]
-
-PLAN_FILE = "plan.md"
-
+__all__ = ["Plan", "PlanInput", "build_offline_plan", "plan_key_prefix"]
 
 class PlanInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -58,8 +64,9 @@ def build_offline_plan(
     """
     def task(name: str, role: str, title: str, depends_on: list[str | int],
              **extra: object) -> NewTask:
+        # Each task names its role's skill, so that plan.md shows what will run.
         return NewTask.model_validate({
-            "key": key_prefix + name, "role": role, "skill": name.split("-")[0],
+            "key": key_prefix + name, "role": role, "skill": DEFAULT_SKILL_FOR_ROLE[role],
             "title": title, "depends_on": depends_on, "max_attempts": max_attempts,
             "timeout_s": timeout_s, **extra,
         })
@@ -68,16 +75,16 @@ def build_offline_plan(
         return {"request": request, "questions": list(questions)}
 
     research = [
-        task(f"research-{i + 1}", "researcher", question, [], priority=len(questions) - i,
+        task(f"research-{i + 1}", RESEARCHER, question, [], priority=len(questions) - i,
              input={"question": question, "corpus": corpus, "index": index})
         for i, question in enumerate(questions)
     ]
     after_research: list[str | int] = [t.key for t in research if t.key]
-    analyze = task("analyze", "analyst", "Weigh the evidence for each sub-question",
+    analyze = task("analyze", ANALYST, "Weigh the evidence for each sub-question",
                    after_research, input=shared())
-    design = task("design", "architect", "Outline the answer from the findings",
+    design = task("design", ARCHITECT, "Outline the answer from the findings",
                   after_research, input=shared())
-    critique = task("critique", "critic", "Critique the outline",
+    critique = task("critique", CRITIC, "Critique the outline",
                     [key_prefix + "design", key_prefix + "analyze"], input=shared())
     reviews = [NewTask(
         key=key_prefix + "review", role=HUMAN_ROLE, skill=None, title="Review the design",
@@ -85,59 +92,11 @@ def build_offline_plan(
         input={**shared(), "question": "Read designs/ and critiques/: approve the outline "
                                        "or say what must change."},
     )] if review else []
-    synthesize = task("synthesize", "coordinator", "Write the final report",
+    synthesize = task("synthesize", COORDINATOR, "Write the final report",
                       [*after_research, key_prefix + "analyze", key_prefix + "design",
                        key_prefix + "critique", *[t.key for t in reviews if t.key]],
                       input=shared(), run_on_partial=True)
     return [*research, analyze, design, critique, *reviews, synthesize]
-
-
-def render_plan_md(tasks: Sequence[NewTask]) -> str:
-    """`plan.md`: the tasks as a table, then who waits for whom as an indented list."""
-    labels = [t.key or f"#{i + 1}" for i, t in enumerate(tasks)]
-    out = ["# Plan", "", f"{len(tasks)} tasks; a task starts when those it depends on are done.",
-           "", "| key | role | skill | title | depends on |", "| --- | --- | --- | --- | --- |"]
-    for label, t in zip(labels, tasks, strict=True):
-        after = ", ".join(_dep_label(d) for d in t.depends_on) or "—"
-        skill = t.skill or "(role default)"
-        out.append(f"| {inline(label)} | {inline(t.role)} | {inline(skill)} | "
-                   f"{inline(t.title) or '—'} | {inline(after)} |")
-    out += ["", "## Dependencies", "", "```"]
-    depths = _depths(labels, tasks)
-    for label, t in sorted(zip(labels, tasks, strict=True), key=lambda p: depths[p[0]]):
-        line = "  " * depths[label] + "- " + " ".join(label.split())
-        if t.depends_on:
-            line += "  ← " + ", ".join(" ".join(_dep_label(d).split()) for d in t.depends_on)
-        if t.run_on_partial:
-            line += "  (runs on partial input)"
-        out.append(line)
-    out += ["```", ""]
-    return "\n".join(out)
-
-
-def _dep_label(dep: str | int) -> str:
-    return dep if isinstance(dep, str) else f"#{dep}"
-
-
-def _depths(labels: builtins.list[str], tasks: Sequence[NewTask]) -> dict[str, int]:
-    """Each task's longest chain of dependencies within the batch (0: depends on none).
-
-    Iterative, and a cycle (refused before enqueueing anyway) cannot make it loop: a task
-    is never counted deeper than the number of tasks.
-    """
-    deps = {label: [d for d in t.depends_on if isinstance(d, str) and d in labels]
-            for label, t in zip(labels, tasks, strict=True)}
-    depth = dict.fromkeys(labels, 0)
-    for _ in range(len(labels)):
-        changed = False
-        for label, before in deps.items():
-            wanted = max((depth[d] + 1 for d in before), default=0)
-            if wanted > depth[label] and wanted < len(labels):
-                depth[label] = wanted
-                changed = True
-        if not changed:
-            break
-    return depth
 
 
 async def _enqueued_by(ctx: SwarmContext, prefix: str) -> list[Task]:
@@ -150,11 +109,11 @@ class Plan(SwarmSkill):
     """Split the request into sub-questions and enqueue the offline task graph."""
 
     name = "plan"
-    roles = ("planner",)
+    roles = (PLANNER,)
     input_model = PlanInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(PlanInput, ctx.input, self.name)
+        given = params_of(ctx, PlanInput)
         prefix = plan_key_prefix(ctx.task_id)
 
         def offline() -> tuple[list[NewTask], list[str]]:

@@ -11,30 +11,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
-
-from skills.builtin.asking import Fallback, ask, italic_note
-from skills.builtin.citations import number_passages, resolve_citations
-from skills.builtin.common import NonBlank, parse_input
-from skills.builtin.findings import FindingPassage, render_findings
-from skills.builtin.prompts import RESEARCHER
-from skills.builtin.sections import FINDINGS_FOLDER
+from blackboard.layout import FINDINGS
 from skills.contracts import Fail, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import CorpusError, CorpusIndex, Passage, evidence_strength, keywords
+from skills.roles import RESEARCHER
+from skills.writing.asking import Fallback, ask, italic_note
+from skills.writing.citations import number_passages, resolve_citations
+from skills.writing.common import ResearchInput, params_of
+from skills.writing.findings import FindingPassage, render_findings
+from skills.writing.prompts import RESEARCHER_PROMPT
 
 __all__ = ["Research", "ResearchInput", "answer_from_passages", "search_corpus"]
-
-
-class ResearchInput(BaseModel):
-    """`question` (a plan file may call it `query`), where the corpus and its index are,
-    and how many passages to keep."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    question: NonBlank = Field(validation_alias=AliasChoices("question", "query"))
-    corpus: str | None = None
-    index: str | None = None
-    limit: int = Field(default=5, ge=1, le=50)
 
 
 def search_corpus(index: Path, corpus: Path, question: str, limit: int) -> list[Passage]:
@@ -57,7 +44,7 @@ async def answer_from_passages(ctx: SwarmContext, question: str, passages: list[
     if not passages:
         return "", ""
     found = [FindingPassage.from_passage(p) for p in passages]
-    reply = await ask(ctx, RESEARCHER,
+    reply = await ask(ctx, RESEARCHER_PROMPT,
                       f"Question: {question}\n\nPassages:\n\n{number_passages(found)}")
     if reply is None:
         return "", ""
@@ -74,11 +61,11 @@ class Research(SwarmSkill):
     """Search the corpus index for the sub-question; write the passages to `findings/`."""
 
     name = "research"
-    roles = ("researcher",)
+    roles = (RESEARCHER,)
     input_model = ResearchInput
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(ResearchInput, ctx.input, self.name)
+        given = params_of(ctx, ResearchInput)
         if not given.corpus or not given.index:
             absent = " and ".join(f"input.{name}" for name in ("corpus", "index")
                                   if not getattr(given, name))
@@ -91,7 +78,7 @@ class Research(SwarmSkill):
         citations = list(dict.fromkeys(p.citation for p in passages))
         answer, note = await answer_from_passages(ctx, given.question, passages)
         path = ctx.blackboard.write_output(
-            FINDINGS_FOLDER, "research",
+            FINDINGS, "research",
             render_findings(given.question, passages, strength, answer, note),
             sources=citations)
         files = len({p.path for p in passages})

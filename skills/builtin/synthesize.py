@@ -14,21 +14,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from skills.builtin.common import DownstreamInput, latest_outputs, parse_input
-from skills.builtin.critique import CRITIQUE_FOLDER
-from skills.builtin.design import DESIGN_FOLDER, points
-from skills.builtin.findings import one_line
-from skills.builtin.sections import Section, question_key, read_sections
-from skills.builtin.usage_footer import render_usage
-from skills.builtin.writing import model_report_body
-from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
+from blackboard.layout import CRITIQUES, DESIGNS, FINAL_REPORT
+from skills.contracts import BlackboardView, SkillResult, SwarmContext
 from skills.offline import keywords
+from skills.roles import COORDINATOR, RESEARCHER
+from skills.writing.common import DownstreamInput, latest_outputs, one_line
+from skills.writing.prose import points
+from skills.writing.sections import FindingsSkill, Section, question_key
+from skills.writing.usage_footer import render_usage
+from skills.writing.with_model import model_report_body
 from taskqueue import HUMAN_ROLE, Task, TaskStatus, error_headline
 
-__all__ = ["REPORT_FILE", "Synthesize", "critique_points", "render_model_report",
+__all__ = ["Synthesize", "critique_points", "render_model_report",
            "render_report"]
 
-REPORT_FILE = "final/report.md"
 REPORT_POINTS = 4
 # The critique's own list of sections without evidence repeats what the report says.
 _SKIPPED_CRITIQUE_SECTIONS = {"Sub-questions without evidence"}
@@ -139,7 +138,7 @@ def _why_no_evidence(section: Section, tasks: Sequence[Task]) -> str:
 
 def _research_tasks(tasks: Sequence[Task], question: str) -> list[Task]:
     key = question_key(question)
-    return [t for t in tasks if t.role == "researcher" and key in {
+    return [t for t in tasks if t.role == RESEARCHER and key in {
         question_key(t.title), question_key(str(t.input.get("question", ""))),
         question_key(str(t.input.get("query", "")))}]
 
@@ -176,29 +175,28 @@ def researched(sections: Sequence[Section], tasks: Sequence[Task]) -> list[Secti
 
 
 def read_critiques(board: BlackboardView) -> dict[str, str]:
-    return {path: board.read(path) for path in latest_outputs(board.list(CRITIQUE_FOLDER))}
+    return {path: board.read(path) for path in latest_outputs(board.list(CRITIQUES))}
 
 
 def _latest_texts(board: BlackboardView, folder: str) -> str:
     return "\n\n".join(board.read(path) for path in latest_outputs(board.list(folder)))
 
 
-class Synthesize(SwarmSkill):
+class Synthesize(FindingsSkill):
     """Write the final report from whatever the session produced."""
 
     name = "synthesize"
-    roles = ("coordinator",)
-    input_model = DownstreamInput
+    roles = (COORDINATOR,)
+    reading = "reading the blackboard"
 
-    async def execute(self, ctx: SwarmContext) -> SkillResult:
-        given = parse_input(DownstreamInput, ctx.input, self.name)
-        await ctx.progress(0.0, "reading the blackboard")
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
         everyone = await ctx.session_tasks()
         others = [t for t in everyone if t.id != ctx.task_id]
-        sections = researched(read_sections(ctx.blackboard, given.questions), others)
+        sections = researched(sections, others)
         critiques = read_critiques(ctx.blackboard)
         written = await model_report_body(ctx, given.request, sections,
-                                          _latest_texts(ctx.blackboard, DESIGN_FOLDER),
+                                          _latest_texts(ctx.blackboard, DESIGNS),
                                           "\n\n".join(critiques.values()))
         if written.text is not None:
             text = render_model_report(given.request, written.text, written.citations,
@@ -212,7 +210,7 @@ class Synthesize(SwarmSkill):
             # Read after this task's own call, so the report counts every call made.
             usage = await ctx.llm.session_usage()
             text += render_usage(usage, everyone, ctx.llm.model_name)
-        path = ctx.blackboard.write(REPORT_FILE, text, sources=sources)
+        path = ctx.blackboard.write(FINAL_REPORT, text, sources=sources)
         unsuccessful = [t.id for t in others if t.status != TaskStatus.DONE]
         await ctx.progress(1.0, f"report written with {len(sources)} sources")
         return SkillResult(summary=f"report: {len(sections)} sections, {len(sources)} sources",

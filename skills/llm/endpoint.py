@@ -37,12 +37,15 @@ PROGRESS_EVERY_S = 1.0
 
 
 class ModelEndpoint:
-    """The model server as one process uses it."""
+    """The model server as one process uses it; `keeps_running` says which tasks go on
+    offline when a session's token budget is spent (the others are cancelled)."""
 
     def __init__(self, config: LLMConfig, store: Store, *, owner: str,
+                 keeps_running: budget.KeepsRunning,
                  http: httpx.AsyncClient | None = None,
                  rng: Callable[[], float] = random.random) -> None:
         self.config = config
+        self.keeps_running = keeps_running
         self._store = store
         self._http = http
         self._rng = rng
@@ -139,7 +142,8 @@ class TaskModel:
         falls back offline), `BudgetStop` when the budget is spent and this task was
         cancelled for it. Every call, answered or not, is counted in the usage."""
         limit = self._endpoint.config.session_token_budget
-        await budget.before_call(self._store, self._task, limit)
+        keeps_running = self._endpoint.keeps_running
+        await budget.before_call(self._store, self._task, limit, keeps_running)
         try:
             result = await self._endpoint.complete(messages, json_mode=json_mode,
                                                    on_text=self._streamed)
@@ -147,7 +151,7 @@ class TaskModel:
             await self._record(0, 0, exc.latency_s, ok=False)
             raise
         await self._record(result.tokens_in, result.tokens_out, result.latency_s, ok=True)
-        await budget.after_call(self._store, self._task, limit)
+        await budget.after_call(self._store, self._task, limit, keeps_running)
         return result
 
     async def session_usage(self) -> SessionUsage:

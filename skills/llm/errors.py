@@ -7,7 +7,7 @@ task was cancelled, so the skill must stop rather than fall back.
 
 from __future__ import annotations
 
-from skills.contracts import Fail
+from skills.errors import Fail
 from taskqueue import SwarmError
 
 __all__ = ["BudgetSpent", "BudgetStop", "LLMBadAnswer", "LLMError", "LLMUnavailable"]

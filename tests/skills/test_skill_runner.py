@@ -182,6 +182,33 @@ async def test_declared_input_model_is_checked_for_swarm_skill(bench: Bench) -> 
     assert result.data == {"x": 1, "y": 2}
 
 
+class Search(BaseModel):
+    query: str
+    limit: int = 5
+
+
+async def test_swarm_skill_gets_its_validated_input_as_params_with_defaults(
+    bench: Bench,
+) -> None:
+    seen: list[BaseModel | None] = []
+
+    class Searches:
+        input_model = Search
+
+        async def execute(self, ctx: Any) -> None:
+            seen.append(ctx.params)
+
+    class TakesNothing:
+        async def execute(self, ctx: Any) -> None:
+            seen.append(ctx.params)
+
+    _, ctx = await bench.run(Searches, input={"query": "leases"})
+    await bench.run(TakesNothing, input={"query": "leases"})
+
+    assert seen == [Search(query="leases", limit=5), None]
+    assert ctx.input == {"query": "leases"}  # the raw input, as the task holds it
+
+
 async def test_skill_restricted_to_other_roles_fails(bench: Bench) -> None:
     class OnlyCritics:
         roles = ("critic",)

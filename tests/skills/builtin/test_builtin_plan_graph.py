@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from skills.builtin.plan import build_offline_plan, plan_key_prefix, render_plan_md
+from skills.builtin.plan import build_offline_plan, plan_key_prefix
+from skills.writing.plan_md import render_plan_md
 from taskqueue import NewTask
 from taskqueue.plan_graph import check_plan_graph
 

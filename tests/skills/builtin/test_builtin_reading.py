@@ -3,13 +3,13 @@ the opening of a passage, uncited statements, and the points of a critique."""
 
 from __future__ import annotations
 
-from skills.builtin.common import latest_outputs
 from skills.builtin.critique import uncited_statements
 from skills.builtin.design import render_design
-from skills.builtin.findings import FindingPassage, Findings
-from skills.builtin.prose import MAX_LEAD_CHARS, lead
-from skills.builtin.sections import build_sections
 from skills.builtin.synthesize import critique_points
+from skills.writing.common import latest_outputs
+from skills.writing.findings import FindingPassage, Findings
+from skills.writing.prose import MAX_LEAD_CHARS, lead
+from skills.writing.sections import build_sections
 
 
 def passage(path: str, start: int, text: str = "Leases expire when workers crash.") -> (

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from skills import BadSkillInput, Fail
-from skills.builtin.findings import parse_findings
+from skills.writing.findings import parse_findings
 from taskqueue import session_channel
 
 

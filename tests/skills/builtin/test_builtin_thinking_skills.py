@@ -9,7 +9,7 @@ import pytest
 
 from skills import BadSkillInput
 from skills.builtin.critique import uncited_statements
-from skills.builtin.findings import parse_findings
+from skills.writing.findings import parse_findings
 from taskqueue import TaskStatus
 
 QUESTIONS = ["How do task queues survive worker crashes?",

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from skills import SkillResult, TaskContext, run_skill
-from skills.builtin.findings import parse_findings
 from skills.llm import ModelEndpoint
+from skills.roles import goes_on_when_budget_spent
+from skills.writing.findings import parse_findings
 from support.fake_llm import (
     GOOD_PLAN,
     PLANNER,
@@ -46,7 +47,7 @@ def server() -> Iterator[FakeModelServer]:
 @pytest.fixture
 async def endpoint(server: FakeModelServer, harness: Harness) -> AsyncIterator[ModelEndpoint]:
     opened = ModelEndpoint(fast_config(server.url, timeout_s=1.0, max_retries=1),
-                           harness.store, owner="w")
+                           harness.store, owner="w", keeps_running=goes_on_when_budget_spent)
     yield opened
     await opened.close()
 

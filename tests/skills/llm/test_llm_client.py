@@ -8,6 +8,7 @@ import time
 import pytest
 
 from skills.llm import LLMBadAnswer, LLMConfig, LLMUnavailable, ModelEndpoint
+from skills.roles import goes_on_when_budget_spent
 from support.fake_llm import Answer, FakeModelServer, Hang, Malformed, Status, fast_config
 from taskqueue import SqliteStore
 
@@ -16,7 +17,8 @@ ASK = [{"role": "system", "content": "You are terse."}, {"role": "user", "conten
 
 def endpoint(config: LLMConfig, store: SqliteStore, opened: list[ModelEndpoint]
              ) -> ModelEndpoint:
-    made = ModelEndpoint(config, store, owner="test-worker")
+    made = ModelEndpoint(config, store, owner="test-worker",
+                         keeps_running=goes_on_when_budget_spent)
     opened.append(made)
     return made
 

@@ -9,6 +9,7 @@ import pytest
 
 from skills.llm import BudgetSpent, BudgetStop, LLMUnavailable, ModelEndpoint
 from skills.llm.budget import after_call, before_call
+from skills.roles import goes_on_when_budget_spent
 from support.fake_llm import Answer, FakeModelServer, Status, fast_config
 from taskqueue import NewTask, SqliteStore, Task, TaskStatus, UsageTotals
 
@@ -18,7 +19,8 @@ ASK = [{"role": "user", "content": "Hi?"}]
 async def test_a_call_waits_while_another_process_holds_the_only_slot(
     server: FakeModelServer, store: SqliteStore, endpoints: list[ModelEndpoint],
 ) -> None:
-    model = ModelEndpoint(fast_config(server.url, max_concurrent=1), store, owner="w1")
+    model = ModelEndpoint(fast_config(server.url, max_concurrent=1), store, owner="w1",
+                          keeps_running=goes_on_when_budget_spent)
     endpoints.append(model)
     assert await store.llm_acquire("another-process", 1, None, lease_s=600) is None
 
@@ -36,7 +38,7 @@ async def test_a_failed_call_gives_its_slot_back(
 ) -> None:
     server.script(Status(500), Status(500))
     model = ModelEndpoint(fast_config(server.url, max_concurrent=1, max_retries=1), store,
-                          owner="w1")
+                          owner="w1", keeps_running=goes_on_when_budget_spent)
     endpoints.append(model)
 
     with pytest.raises(LLMUnavailable):
@@ -52,7 +54,8 @@ async def test_every_call_of_a_task_is_counted_in_its_usage(
     task_id = await store.enqueue(session.id, NewTask(role="researcher"))
     task = await store.get_task(task_id)
     server.script(Answer("one", tokens_in=30, tokens_out=5), Status(404))
-    model = ModelEndpoint(fast_config(server.url), store, owner="w1")
+    model = ModelEndpoint(fast_config(server.url), store, owner="w1",
+                          keeps_running=goes_on_when_budget_spent)
     endpoints.append(model)
     notes: list[str] = []
 
@@ -96,21 +99,22 @@ async def test_a_spent_budget_cancels_the_rest_for_budget_but_not_the_synthesis(
     tasks = await budget_session(store)
 
     with pytest.raises(BudgetStop, match="1000 of 1000 tokens"):
-        await before_call(store, tasks["r2"], 1000)
+        await before_call(store, tasks["r2"], 1000, goes_on_when_budget_spent)
 
     after = {t.key: t for t in await store.list_tasks(tasks["plan"].session_id)}
     for key in ("r1", "r2", "design"):
         assert (after[key].status, after[key].error) == (TaskStatus.CANCELLED, "budget")
     assert after["final"].status is TaskStatus.QUEUED  # it runs on what exists
     with pytest.raises(BudgetSpent):
-        await before_call(store, after["final"], 1000)
+        await before_call(store, after["final"], 1000, goes_on_when_budget_spent)
 
 
 async def test_the_call_that_spends_the_budget_keeps_its_task(store: SqliteStore) -> None:
     tasks = await budget_session(store)
 
-    await before_call(store, tasks["r1"], 2000)  # budget left: nothing happens
-    await after_call(store, tasks["r1"], 1000)
+    # Budget left: nothing happens.
+    await before_call(store, tasks["r1"], 2000, goes_on_when_budget_spent)
+    await after_call(store, tasks["r1"], 1000, goes_on_when_budget_spent)
 
     after = {t.key: t for t in await store.list_tasks(tasks["plan"].session_id)}
     assert after["r1"].status is TaskStatus.RUNNING

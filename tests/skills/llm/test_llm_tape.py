@@ -8,6 +8,7 @@ import pytest
 
 from skills.llm import LLMBadAnswer, LLMConfig, LLMUnavailable, ModelEndpoint
 from skills.llm.tape import request_key
+from skills.roles import goes_on_when_budget_spent
 from support.fake_llm import Answer, FakeModelServer, Malformed, fast_config
 from taskqueue import SqliteStore
 
@@ -21,14 +22,16 @@ async def test_a_replayed_session_gets_the_recorded_answers_and_errors_without_a
 ) -> None:
     tape = tmp_path / "tape.jsonl"
     server.script(Answer("one", tokens_in=5, tokens_out=2), Malformed())
-    recording = ModelEndpoint(fast_config(server.url, record=tape), store, owner="w")
+    recording = ModelEndpoint(fast_config(server.url, record=tape), store, owner="w",
+                              keeps_running=goes_on_when_budget_spent)
     endpoints.append(recording)
     recorded = await recording.complete(FIRST)
     with pytest.raises(LLMBadAnswer) as failed:
         await recording.complete(SECOND, json_mode=True)
     server.stop()
 
-    replaying = ModelEndpoint(LLMConfig(model="fake", replay=tape), store, owner="w")
+    replaying = ModelEndpoint(LLMConfig(model="fake", replay=tape), store, owner="w",
+                              keeps_running=goes_on_when_budget_spent)
     endpoints.append(replaying)
 
     assert await replaying.complete(FIRST) == recorded
@@ -43,7 +46,8 @@ async def test_a_replayed_session_gets_the_recorded_answers_and_errors_without_a
 async def test_a_missing_replay_file_fails_each_call_not_the_worker(
     store: SqliteStore, endpoints: list[ModelEndpoint], tmp_path: Path,
 ) -> None:
-    replaying = ModelEndpoint(LLMConfig(replay=tmp_path / "none.jsonl"), store, owner="w")
+    replaying = ModelEndpoint(LLMConfig(replay=tmp_path / "none.jsonl"), store, owner="w",
+                              keeps_running=goes_on_when_budget_spent)
     endpoints.append(replaying)
 
     with pytest.raises(LLMUnavailable, match="cannot be read"):

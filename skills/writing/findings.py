@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from skills.offline import Passage
 from skills.offline.evidence import Strength
+from skills.writing.common import one_line
 
 __all__ = ["FindingPassage", "Findings", "FindingsFormatError", "parse_findings",
            "render_findings"]
@@ -93,11 +94,6 @@ class Findings(BaseModel):
     def files(self) -> list[str]:
         """The files cited, each once, in the order of the passages."""
         return list(dict.fromkeys(p.path for p in self.passages))
-
-
-def one_line(text: str) -> str:
-    """Whitespace runs (line breaks included) collapsed to one space."""
-    return " ".join(text.split())
 
 
 def describe_evidence(strength: Strength, passages: int, files: int) -> str:

@@ -12,11 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from skills.builtin.asking import Fallback, ask, italic_note
-from skills.builtin.citations import number_passages, resolve_citations
-from skills.builtin.prompts import CRITIC, DESIGNER, REPORTER
-from skills.builtin.sections import Section
 from skills.contracts import SwarmContext
+from skills.writing.asking import Fallback, ask, italic_note
+from skills.writing.citations import number_passages, resolve_citations
+from skills.writing.prompts import CRITIC_PROMPT, DESIGNER_PROMPT, REPORTER_PROMPT
+from skills.writing.sections import Section
 
 __all__ = ["ModelText", "model_outline", "model_report_body", "model_review",
            "sections_for_model", "with_note"]
@@ -55,7 +55,7 @@ def sections_for_model(sections: Sequence[Section]) -> tuple[str, list[str]]:
 
 async def model_outline(ctx: SwarmContext, request: str, sections: Sequence[Section]
                         ) -> ModelText:
-    return await _cited_text(ctx, DESIGNER, request, sections, "outline", "")
+    return await _cited_text(ctx, DESIGNER_PROMPT, request, sections, "outline", "")
 
 
 async def model_report_body(ctx: SwarmContext, request: str, sections: Sequence[Section],
@@ -65,7 +65,7 @@ async def model_report_body(ctx: SwarmContext, request: str, sections: Sequence[
         context += f"\n\nThe outline:\n\n{design[:DOCUMENT_CHARS]}"
     if critique.strip():
         context += f"\n\nThe critique:\n\n{critique[:DOCUMENT_CHARS]}"
-    return await _cited_text(ctx, REPORTER, request, sections, "report", context)
+    return await _cited_text(ctx, REPORTER_PROMPT, request, sections, "report", context)
 
 
 async def model_review(ctx: SwarmContext, request: str, designs: dict[str, str],
@@ -75,8 +75,9 @@ async def model_review(ctx: SwarmContext, request: str, designs: dict[str, str],
         return ModelText(None, [])
     evidence = "\n".join(f"{s.number}. {s.question} — evidence {s.evidence}" for s in sections)
     outline = "\n\n".join(designs.values())[:DOCUMENT_CHARS] or "(no outline was written)"
-    reply = await ask(ctx, CRITIC, f"Request: {request}\n\nEvidence per sub-question:\n"
-                                   f"{evidence}\n\nThe outline:\n\n{outline}")
+    reply = await ask(ctx, CRITIC_PROMPT,
+                      f"Request: {request}\n\nEvidence per sub-question:\n{evidence}\n\n"
+                      f"The outline:\n\n{outline}")
     if isinstance(reply, Fallback) or reply is None:
         return _offline(reply, "review")
     points = [m["text"].strip() for m in map(_POINT.match, reply.text.split("\n")) if m]

@@ -16,14 +16,21 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
-from skills.builtin.asking import Fallback, ask_messages, italic_note, one_line
-from skills.builtin.common import DownstreamInput
-from skills.builtin.prompts import PLANNER, REPAIR
-from skills.builtin.research import ResearchInput
 from skills.contracts import SwarmContext
 from skills.inputs import describe_input_errors
 from skills.llm import ChatMessage
 from skills.plan_model import PlanFile, PlanTask, describe_plan_errors
+from skills.roles import (
+    ANALYST,
+    ARCHITECT,
+    COORDINATOR,
+    CRITIC,
+    DEFAULT_SKILL_FOR_ROLE,
+    RESEARCHER,
+)
+from skills.writing.asking import Fallback, ask_messages, italic_note
+from skills.writing.common import DownstreamInput, ResearchInput, one_line
+from skills.writing.prompts import PLANNER_PROMPT, REPAIR_PROMPT
 from taskqueue import HUMAN_ROLE, InvalidTask, NewTask, Task
 from taskqueue.plan_graph import check_plan_graph
 
@@ -31,8 +38,8 @@ __all__ = ["ChosenPlan", "PlanRefused", "PlanSettings", "as_planned", "choose_pl
            "plan_from_answer"]
 
 # The roles a model's plan may use, and the skill each runs.
-PLANNABLE = {"researcher": "research", "analyst": "analyze", "architect": "design",
-             "critic": "critique"}
+PLANNABLE = {role: DEFAULT_SKILL_FOR_ROLE[role]
+             for role in (RESEARCHER, ANALYST, ARCHITECT, CRITIC)}
 MAX_TASKS = 24
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(?P<body>.*)\n\s*```\s*$", re.DOTALL)
 
@@ -68,7 +75,7 @@ async def choose_plan(ctx: SwarmContext, settings: PlanSettings, prefix: str,
     if ctx.llm is None:
         return ChosenPlan(*offline(), note="")
     await ctx.progress(0.0, "asking the model for a plan")
-    messages: list[ChatMessage] = [{"role": "system", "content": PLANNER},
+    messages: list[ChatMessage] = [{"role": "system", "content": PLANNER_PROMPT},
                                    {"role": "user", "content": f"Request: {settings.request}"}]
     refusals: list[str] = []
     for _ in range(2):  # the first answer, then one repair round
@@ -81,7 +88,7 @@ async def choose_plan(ctx: SwarmContext, settings: PlanSettings, prefix: str,
         except PlanRefused as exc:
             refusals.append(f"refused: {exc}")
             messages += [{"role": "assistant", "content": reply.text},
-                         {"role": "user", "content": REPAIR.format(errors=exc)}]
+                         {"role": "user", "content": REPAIR_PROMPT.format(errors=exc)}]
             continue
         how = " after one repair round" if refusals else ""
         model = ctx.llm.model_name
@@ -112,7 +119,7 @@ def plan_from_answer(text: str, settings: PlanSettings, prefix: str
         raise PlanRefused(f"{len(plan.tasks)} tasks: a plan has at most {MAX_TASKS}")
     for task in plan.tasks:
         _check_role(task)
-    questions = [_question(t) for t in plan.tasks if t.role == "researcher"]
+    questions = [_question(t) for t in plan.tasks if t.role == RESEARCHER]
     if not questions:
         raise PlanRefused("the plan has no researcher task: nothing would be found")
     tasks = [_new_task(t, settings, prefix, questions) for t in plan.tasks]
@@ -143,7 +150,7 @@ def _question(task: PlanTask) -> str:
 def _new_task(task: PlanTask, settings: PlanSettings, prefix: str, questions: list[str]
               ) -> NewTask:
     model: type[BaseModel]
-    if task.role == "researcher":
+    if task.role == RESEARCHER:
         model = ResearchInput
         given = {**{k: v for k, v in task.input.items() if k not in ("question", "query")},
                  "question": _question(task), "corpus": settings.corpus,
@@ -170,13 +177,13 @@ def _closing_tasks(tasks: list[NewTask], settings: PlanSettings, prefix: str,
     before = [t.key for t in tasks if t.key]
     closing: list[NewTask] = []
     if settings.review:
-        reviewed = [t.key for t in tasks if t.key and t.role in ("architect", "critic")]
+        reviewed = [t.key for t in tasks if t.key and t.role in (ARCHITECT, CRITIC)]
         closing.append(NewTask(
             key=prefix + "review", role=HUMAN_ROLE, title="Review the design",
             depends_on=list(reviewed), input={**shared, "question": (
                 "Read designs/ and critiques/: approve the outline or say what must change.")}))
     closing.append(NewTask(
-        key=prefix + "synthesize", role="coordinator", skill="synthesize",
+        key=prefix + "synthesize", role=COORDINATOR, skill=DEFAULT_SKILL_FOR_ROLE[COORDINATOR],
         title="Write the final report", depends_on=[*before, *(t.key for t in closing if t.key)],
         max_attempts=settings.max_attempts, timeout_s=settings.timeout_s, input=shared,
         run_on_partial=True))
@@ -190,5 +197,5 @@ def as_planned(enqueued: list[Task]) -> tuple[list[NewTask], list[str]]:
                      depends_on=[keys.get(d, d) for d in t.depends_on],
                      run_on_partial=t.run_on_partial) for t in enqueued]
     questions = [str(t.input.get("question", t.title)) for t in enqueued
-                 if t.role == "researcher"]
+                 if t.role == RESEARCHER]
     return shown, questions

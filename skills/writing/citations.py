@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from skills.builtin.findings import FindingPassage
+from skills.writing.findings import FindingPassage
 
 __all__ = ["number_passages", "resolve_citations"]
 

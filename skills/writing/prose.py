@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CITATION", "cite", "lead"]
+from skills.writing.sections import Section
+
+__all__ = ["CITATION", "cite", "lead", "points"]
 
 # `[path:12-18]` or `[path:12]`: how every statement in a design or a report cites.
 CITATION = re.compile(r"\[[^\[\]\n]+:\d+(?:-\d+)?\]")
@@ -46,6 +48,11 @@ def lead(text: str) -> str:
         if len(" ".join(chosen)) >= MIN_LEAD_CHARS or len(chosen) >= MAX_LEAD_SENTENCES:
             break
     return _shorten(" ".join(chosen))
+
+
+def points(section: Section, limit: int) -> list[str]:
+    """Up to `limit` statements for `section`, each the opening of a passage, cited."""
+    return [f"{lead(p.text)} {cite(p.citation)}" for p in section.passages[:limit]]
 
 
 def _first_paragraph(text: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from skills.contracts import SwarmContext
 from skills.llm import ChatMessage, ChatResult, LLMError
+from skills.writing.common import one_line
 
 __all__ = ["Fallback", "ask", "ask_messages", "italic_note"]
 
@@ -50,7 +51,3 @@ def italic_note(note: str) -> str:
     notes from statements by this)."""
     text = one_line(note).replace("_", "\\_")
     return f"_Note: {text[:1].upper()}{text[1:]}._" if text else ""
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())

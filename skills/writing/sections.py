@@ -9,26 +9,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import ClassVar
 
-from skills.builtin.common import latest_outputs
-from skills.builtin.findings import (
+from blackboard.layout import FINDINGS
+from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
+from skills.offline import Passage, evidence_strength, keywords
+from skills.offline.evidence import Strength
+from skills.writing.common import DownstreamInput, latest_outputs, one_line, params_of
+from skills.writing.findings import (
     FindingPassage,
     Findings,
     FindingsFormatError,
     describe_evidence,
-    one_line,
     parse_findings,
 )
-from skills.contracts import BlackboardView
-from skills.offline import Passage, evidence_strength, keywords
-from skills.offline.evidence import Strength
 
-__all__ = ["Section", "build_sections", "question_key", "read_findings", "read_sections"]
+__all__ = ["FindingsSkill", "Section", "build_sections", "question_key", "read_findings",
+           "read_sections"]
 
 logger = logging.getLogger(__name__)
-
-FINDINGS_FOLDER = "findings"
-
 
 @dataclass(frozen=True)
 class Section:
@@ -64,7 +63,7 @@ def read_findings(board: BlackboardView) -> list[Findings]:
     a note written by hand) is skipped.
     """
     found: list[Findings] = []
-    for path in latest_outputs(board.list(FINDINGS_FOLDER)):
+    for path in latest_outputs(board.list(FINDINGS)):
         try:
             found.append(parse_findings(board.read(path)))
         except FindingsFormatError as exc:
@@ -99,3 +98,21 @@ def build_sections(questions: list[str], findings: list[Findings]) -> list[Secti
 def read_sections(board: BlackboardView, questions: list[str]) -> list[Section]:
     """`build_sections` over the findings on `board`."""
     return build_sections(questions, read_findings(board))
+
+
+class FindingsSkill(SwarmSkill):
+    """A skill that writes from the findings by sub-question (`analyze`, `design`,
+    `critique`, `synthesize`): it gets them read in `execute` and writes in `write`."""
+
+    input_model = DownstreamInput
+    # The progress note while the findings are read.
+    reading: ClassVar[str] = "reading the findings"
+
+    async def execute(self, ctx: SwarmContext) -> SkillResult:
+        given = params_of(ctx, DownstreamInput)
+        await ctx.progress(0.0, self.reading)
+        return await self.write(ctx, given, read_sections(ctx.blackboard, given.questions))
+
+    async def write(self, ctx: SwarmContext, given: DownstreamInput, sections: list[Section]
+                    ) -> SkillResult:
+        raise NotImplementedError

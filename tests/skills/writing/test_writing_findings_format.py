@@ -9,15 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from blackboard import Blackboard, FrontMatter
-from skills.builtin.findings import (
+from skills.offline import Passage
+from skills.offline.evidence import Strength
+from skills.writing.findings import (
     FindingPassage,
     Findings,
     FindingsFormatError,
     parse_findings,
     render_findings,
 )
-from skills.offline import Passage
-from skills.offline.evidence import Strength
 
 STRENGTHS: tuple[Strength, ...] = ("strong", "weak", "none")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from skills.builtin.common import inline
+from skills.writing.common import inline
 from taskqueue import SessionUsage, Task, UsageTotals
 
 __all__ = ["describe_usage", "render_usage"]

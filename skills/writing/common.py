@@ -1,20 +1,22 @@
-"""What the built-in skills share: input checking and small text helpers."""
+"""What the built-in skills share: their input models and small text helpers."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
-from skills.inputs import check_input
+from skills.contracts import SwarmContext
 
 __all__ = [
     "DownstreamInput",
     "NonBlank",
+    "ResearchInput",
     "inline",
     "latest_outputs",
-    "parse_input",
+    "one_line",
+    "params_of",
 ]
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -38,9 +40,29 @@ class DownstreamInput(BaseModel):
     questions: list[NonBlank] = Field(default_factory=list)
 
 
-def parse_input(model: type[InputModel], data: dict[str, Any], skill: str) -> InputModel:
-    """The task's input as `model`; `BadSkillInput` naming each bad field otherwise."""
-    return cast(InputModel, check_input(model, data, skill))
+class ResearchInput(BaseModel):
+    """`question` (a plan file may call it `query`), where the corpus and its index are,
+    and how many passages to keep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: NonBlank = Field(validation_alias=AliasChoices("question", "query"))
+    corpus: str | None = None
+    index: str | None = None
+    limit: int = Field(default=5, ge=1, le=50)
+
+
+def params_of(ctx: SwarmContext, model: type[InputModel]) -> InputModel:
+    """`ctx.params` as the skill's `input_model`, which the runner validated it against."""
+    if not isinstance(ctx.params, model):
+        raise TypeError(f"ctx.params is a {type(ctx.params).__name__}, not {model.__name__}: "
+                        "the skill was run without its input model")
+    return ctx.params
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs (line breaks included) collapsed to one space."""
+    return " ".join(text.split())
 
 
 def inline(text: str) -> str:
