@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskqueue.errors import SwarmError
 
-class BlackboardError(Exception):
-    """The root of every error the blackboard raises."""
+
+class BlackboardError(SwarmError):
+    """The root of every error the blackboard raises; a `SwarmError` like every error a
+    user can meet."""
 
 
 class InvalidSessionId(BlackboardError):

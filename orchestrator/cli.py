@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 import click
 
-from blackboard import BlackboardError
 from orchestrator import views
 from orchestrator.dashboard.settings import DEFAULT_HOST, DEFAULT_PORT, DashboardSettings
 from orchestrator.follow import Renderer, follow
@@ -46,7 +45,7 @@ def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
-        except (SwarmError, BlackboardError) as exc:
+        except SwarmError as exc:
             click.echo(f"swarm: error: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:

@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from blackboard import BlackboardError
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.writing.usage_footer import describe_usage
@@ -118,13 +117,10 @@ def show_blackboard(ws: Workspace, session: Session, path: str | None) -> None:
     board = ws.board(session.id)
     if not board.exists():
         raise SwarmError(f"session {session.id} has no blackboard yet")
-    try:
-        if path is None:
-            click.echo(board.tree())
-        else:
-            click.echo(board.read_text(path), nl=False)
-    except BlackboardError as exc:
-        raise SwarmError(str(exc)) from exc
+    if path is None:
+        click.echo(board.tree())
+    else:
+        click.echo(board.read_text(path), nl=False)
 
 
 async def show_workers(store: Store, as_json: bool) -> None:

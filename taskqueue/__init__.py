@@ -1,4 +1,11 @@
-"""The durable task queue and message bus of swarm, behind one storage protocol."""
+"""The durable task queue and message bus of swarm, behind one storage protocol.
+
+Importing it is light: the protocol, the models, the messages and the errors. The SQLite
+backend (aiosqlite, the change watchers) loads only when `SqliteStore` is first used,
+from here or from `taskqueue.sqlite`.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from taskqueue.errors import (
     AmbiguousSession,
@@ -30,9 +37,11 @@ from taskqueue.models import (
     WorkerStatus,
 )
 from taskqueue.retry import RetryPolicy, backoff_s
-from taskqueue.sqlite import SqliteStore
 from taskqueue.store import Store
 from taskqueue.workspace import is_workspace, queue_path
+
+if TYPE_CHECKING:
+    from taskqueue.sqlite import SqliteStore
 
 __all__ = [
     "HUMAN_ROLE",
@@ -69,3 +78,12 @@ __all__ = [
     "queue_path",
     "session_channel",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Only a process that opens a store pays for the backend's imports.
+    if name == "SqliteStore":
+        from taskqueue.sqlite import SqliteStore
+
+        return SqliteStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,13 +2,17 @@
 
 Every error a user can cause or meet derives from `SwarmError`; its message names the
 thing (file, field, task, session) and the reason, so the CLI prints it as one line.
+
+A leaf: it imports nothing of swarm, so every package (the blackboard too) may import it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class SwarmError(Exception):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class TaskStatus(StrEnum):
-    """Where a task is in its lifecycle (see DESIGN.md, "The task lifecycle")."""
+    """Where a task is in its lifecycle (see docs/design.md, "The task lifecycle")."""
 
     BLOCKED = "blocked"
     QUEUED = "queued"

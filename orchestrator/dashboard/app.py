@@ -94,8 +94,7 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=board.lifespan,
                     middleware=[Middleware(Guard, settings=settings)],
-                    exception_handlers={SwarmError: _swarm_error,
-                                        BlackboardError: _swarm_error})
+                    exception_handlers={SwarmError: _swarm_error})
     app.state.board = board
     return app
 

@@ -2,58 +2,43 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
 
 from taskqueue.messages import Body, Message
-from taskqueue.sqlite.codec import to_json
-
-Outgoing = tuple[str, Body]
-
-
-def encode(channel: str, body: Body | dict[str, Any], kind: str | None) -> tuple[str, str, str]:
-    """(channel, kind, JSON body) for a typed body, or a plain dict with its kind."""
-    if isinstance(body, Body):
-        return channel, body.kind, body.model_dump_json()
-    if not kind:
-        raise ValueError("a message with a plain dict body needs a kind")
-    return channel, kind, to_json(body, "body")
+from taskqueue.sqlite.codec import encode_message, row_to_message
+from taskqueue.sqlite.outbox import StoreDatabase, append_message
 
 
-async def insert(
-    conn: aiosqlite.Connection, now: float, sender: str, rows: Sequence[tuple[str, str, str]]
-) -> None:
-    """Append messages inside the caller's transaction."""
-    if rows:
-        await conn.executemany(
-            "INSERT INTO messages (time, channel, kind, sender, body) VALUES (?, ?, ?, ?, ?)",
-            [(now, channel, kind, sender, body) for channel, kind, body in rows],
-        )
+class Bus:
+    """The store's bus methods (a part of `SqliteStore`)."""
+
+    def __init__(self, db: StoreDatabase) -> None:
+        self._db = db
+
+    async def publish(
+        self, channel: str, body: Body | dict[str, Any], *, sender: str | None = None,
+        kind: str | None = None,
+    ) -> int:
+        row = encode_message(channel, body, kind)
+        return await self._db.write(
+            lambda w: append_message(w.conn, w.now, sender or self._db.sender, row))
+
+    async def read(self, channels: Sequence[str], after: int, limit: int) -> list[Message]:
+        if not channels:
+            return []
+        return await self._db.read(lambda conn: _read(conn, channels, after, limit))
+
+    async def last_message_id(self) -> int:
+        return await self._db.read(_last_id)
+
+    async def prune(self, older_than_s: float) -> int:
+        return await self._db.write(lambda w: _delete_before(w.conn, w.now - older_than_s))
 
 
-async def insert_one(
-    conn: aiosqlite.Connection, now: float, sender: str, row: tuple[str, str, str]
-) -> int:
-    """Append one message; returns its id."""
-    cursor = await conn.execute(
-        "INSERT INTO messages (time, channel, kind, sender, body) VALUES (?, ?, ?, ?, ?) "
-        "RETURNING id",
-        (now, *row[:2], sender, row[2]),
-    )
-    found = await cursor.fetchone()
-    return int(found[0]) if found else 0
-
-
-async def insert_bodies(
-    conn: aiosqlite.Connection, now: float, sender: str, outgoing: Sequence[Outgoing]
-) -> None:
-    await insert(conn, now, sender, [encode(channel, body, None) for channel, body in outgoing])
-
-
-async def read(
+async def _read(
     conn: aiosqlite.Connection, channels: Sequence[str], after: int, limit: int
 ) -> list[Message]:
     marks = ",".join("?" * len(channels))
@@ -62,26 +47,16 @@ async def read(
         f"WHERE id > ? AND channel IN ({marks}) ORDER BY id LIMIT ?",
         (after, *channels, limit),
     )
-    return [
-        Message(
-            id=row["id"],
-            time=row["time"],
-            channel=row["channel"],
-            kind=row["kind"],
-            sender=row["sender"],
-            body=json.loads(row["body"]),
-        )
-        for row in rows
-    ]
+    return [row_to_message(row) for row in rows]
 
 
-async def last_id(conn: aiosqlite.Connection) -> int:
+async def _last_id(conn: aiosqlite.Connection) -> int:
     # sqlite_sequence keeps the highest id ever given, even after pruning.
     cursor = await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")
     row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
 
-async def prune(conn: aiosqlite.Connection, before: float) -> int:
+async def _delete_before(conn: aiosqlite.Connection, before: float) -> int:
     cursor = await conn.execute("DELETE FROM messages WHERE time < ?", (before,))
     return cursor.rowcount

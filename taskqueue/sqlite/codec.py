@@ -8,7 +8,11 @@ import sqlite3
 from typing import Any
 
 from taskqueue.errors import InvalidTask
+from taskqueue.messages import Body, Message
 from taskqueue.models import Session, Task, WorkerInfo
+
+# A message as the bus table stores it: (channel, kind, JSON body).
+EncodedMessage = tuple[str, str, str]
 
 
 def to_json(value: Any, field: str) -> str:
@@ -44,6 +48,28 @@ def _first_unencodable(value: Any, path: str) -> tuple[str, str]:
 
 def from_json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def encode_message(
+    channel: str, body: Body | dict[str, Any], kind: str | None = None
+) -> EncodedMessage:
+    """A typed body, or a plain dict with its `kind`, as the bus table stores it."""
+    if isinstance(body, Body):
+        return channel, body.kind, body.model_dump_json()
+    if not kind:
+        raise ValueError("a message with a plain dict body needs a kind")
+    return channel, kind, to_json(body, "body")
+
+
+def row_to_message(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"],
+        time=row["time"],
+        channel=row["channel"],
+        kind=row["kind"],
+        sender=row["sender"],
+        body=json.loads(row["body"]),
+    )
 
 
 # What to select from (or return from an UPDATE of) `tasks` for `row_to_task`: the row and

@@ -8,57 +8,61 @@ import aiosqlite
 
 from taskqueue.messages import WORKERS_CHANNEL, WorkerStarted
 from taskqueue.models import WorkerBeat, WorkerInfo, WorkerStatus
-from taskqueue.sqlite import tasks
 from taskqueue.sqlite.codec import row_to_worker, to_json
-from taskqueue.sqlite.store_base import StoreBase
+from taskqueue.sqlite.outbox import StoreDatabase, Write
+
+_LIVE = "SELECT * FROM workers WHERE status IN ('running', 'stopping') ORDER BY started_at, id"
+_ALL = "SELECT * FROM workers ORDER BY started_at, id"
 
 
-class WorkerMethods(StoreBase):
+class Workers:
+    """Registering workers, their heartbeats and status, and listing them."""
 
-    async def register_worker(self, worker: WorkerInfo) -> None:
-        async def op(conn: aiosqlite.Connection, now: float, outbox: tasks.Outbox) -> None:
-            await conn.execute(
-                "INSERT OR REPLACE INTO workers (id, role, pid, host, session_id, concurrency, "
-                "status, started_at, heartbeat_at, running, rss_mb) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
-                (worker.id, worker.role, worker.pid, worker.host, worker.session_id,
-                 worker.concurrency, worker.status, now, now, worker.rss_mb),
-            )
-            outbox.append((WORKERS_CHANNEL,
-                           WorkerStarted(worker=worker.id, role=worker.role, pid=worker.pid)))
+    def __init__(self, db: StoreDatabase) -> None:
+        self._db = db
 
-        await self._write_with_outbox(op)
+    async def register(self, worker: WorkerInfo) -> None:
+        await self._db.write(lambda w: _insert(w, worker))
 
     async def heartbeat(self, worker_id: str, beat: WorkerBeat, *, lease_s: float) -> int:
-        """Record a worker's heartbeat and extend its leases; returns the leases extended."""
+        return await self._db.write(lambda w: _beat(w, worker_id, beat, lease_s))
 
-        async def op(conn: aiosqlite.Connection) -> int:
-            now = self._clock()
-            await conn.execute(
-                "UPDATE workers SET heartbeat_at = ?, running = ?, rss_mb = ?, status = ? "
-                "WHERE id = ?",
-                (now, to_json(beat.running, "running"), beat.rss_mb, beat.status, worker_id),
-            )
-            cursor = await conn.execute(
-                "UPDATE tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'",
-                (now + lease_s, worker_id),
-            )
-            return cursor.rowcount
+    async def set_status(self, worker_id: str, status: WorkerStatus) -> None:
+        await self._db.write(lambda w: _set_status(w.conn, worker_id, status))
 
-        extended: int = await self._db.write(op)
-        return extended
+    async def list_all(self, *, include_stopped: bool) -> list[WorkerInfo]:
+        rows = await self._db.read(lambda conn: _select(conn, include_stopped))
+        return [row_to_worker(row) for row in rows]
 
-    async def set_worker_status(self, worker_id: str, status: WorkerStatus) -> None:
-        async def op(conn: aiosqlite.Connection) -> None:
-            await conn.execute("UPDATE workers SET status = ? WHERE id = ?", (status, worker_id))
 
-        await self._db.write(op)
+async def _insert(w: Write, worker: WorkerInfo) -> None:
+    await w.conn.execute(
+        "INSERT OR REPLACE INTO workers (id, role, pid, host, session_id, concurrency, "
+        "status, started_at, heartbeat_at, running, rss_mb) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+        (worker.id, worker.role, worker.pid, worker.host, worker.session_id,
+         worker.concurrency, worker.status, w.now, w.now, worker.rss_mb),
+    )
+    w.outbox.add(WORKERS_CHANNEL, WorkerStarted(worker=worker.id, role=worker.role,
+                                                pid=worker.pid))
 
-    async def list_workers(self, *, include_stopped: bool = False) -> list[WorkerInfo]:
-        where = "" if include_stopped else "WHERE status IN ('running', 'stopping')"
 
-        async def op(conn: aiosqlite.Connection) -> list[Any]:
-            cursor = await conn.execute(f"SELECT * FROM workers {where} ORDER BY started_at, id")
-            return list(await cursor.fetchall())
+async def _beat(w: Write, worker_id: str, beat: WorkerBeat, lease_s: float) -> int:
+    """Record the heartbeat and extend the worker's leases; the number extended."""
+    await w.conn.execute(
+        "UPDATE workers SET heartbeat_at = ?, running = ?, rss_mb = ?, status = ? WHERE id = ?",
+        (w.now, to_json(beat.running, "running"), beat.rss_mb, beat.status, worker_id),
+    )
+    cursor = await w.conn.execute(
+        "UPDATE tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'",
+        (w.now + lease_s, worker_id),
+    )
+    return cursor.rowcount
 
-        return [row_to_worker(row) for row in await self._db.read(op)]
+
+async def _set_status(conn: aiosqlite.Connection, worker_id: str, status: WorkerStatus) -> None:
+    await conn.execute("UPDATE workers SET status = ? WHERE id = ?", (status, worker_id))
+
+
+async def _select(conn: aiosqlite.Connection, include_stopped: bool) -> list[Any]:
+    return list(await conn.execute_fetchall(_ALL if include_stopped else _LIVE))

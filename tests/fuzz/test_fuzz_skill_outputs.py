@@ -1,6 +1,6 @@
 """Fuzzed skill outputs: a legacy skill returning any str, dict or list goes through
-`run_skill` to the blackboard and the task's completion, or fails with a SwarmError or a
-BlackboardError that says why; the workspace answers `sessions` and `status` after."""
+`run_skill` to the blackboard and the task's completion, or fails with a SwarmError (a
+BlackboardError is one) that says why; the workspace answers `sessions` and `status` after."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from blackboard import BlackboardError
 from orchestrator.workspace import Workspace
 from skills import TaskContext, run_skill
 from skills.loader import spec_for_class
@@ -61,7 +60,7 @@ async def _run_once(ws: Workspace, value: Any) -> str:
         ctx = TaskContext(store, task, worker_id="fuzz", skill=spec.name, board=board)
         try:
             result = await run_skill(spec, ctx, timeout_s=30)
-        except (SwarmError, BlackboardError) as exc:
+        except SwarmError as exc:
             refusal = f"{type(exc).__name__}: {exc}"
         else:
             refusal = ""

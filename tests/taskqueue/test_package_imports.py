@@ -1,0 +1,39 @@
+"""Importing the queue's protocol, models and errors (as the blackboard does) loads no
+storage backend: aiosqlite and the change watchers wait until a store is opened."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import taskqueue
+
+REPO = Path(taskqueue.__file__).resolve().parents[1]
+BACKEND_MODULES = ("aiosqlite", "watchfiles", "taskqueue.sqlite")
+
+
+def modules_loaded_by(statement: str) -> set[str]:
+    """The names in `sys.modules` after `statement`, in a fresh interpreter."""
+    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=60, check=True)
+    return set(json.loads(done.stdout))
+
+
+def test_importing_taskqueue_and_blackboard_loads_no_storage_backend() -> None:
+    loaded = modules_loaded_by("import taskqueue, blackboard")
+
+    assert not loaded & set(BACKEND_MODULES)
+
+
+def test_sqlite_store_is_still_importable_from_taskqueue() -> None:
+    loaded = modules_loaded_by(
+        "from taskqueue import SqliteStore\n"
+        "from taskqueue.sqlite import SqliteStore as Direct\n"
+        "assert SqliteStore is Direct")
+
+    assert loaded >= set(BACKEND_MODULES)
