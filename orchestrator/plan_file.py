@@ -1,4 +1,7 @@
-"""`--plan FILE`: a plan given as TOML or JSON instead of the planner's (INTERFACES.md)."""
+"""`--plan FILE`: a plan given as TOML or JSON instead of the planner's.
+
+The format is in docs/interfaces.md, "Plan files".
+"""
 
 from __future__ import annotations
 

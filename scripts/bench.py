@@ -7,7 +7,7 @@ reference; the table shows the median over the rounds, and each ratio is the med
 the ratios taken within one round, so a noisy moment on a shared machine moves a figure
 and its reference together. With `--json` the last line is one JSON object, one key per
 figure (and reference). A figure that cannot be measured (a peer not installed, a
-measurement that failed) is absent, never faked. Keys: INTERFACES.md, "Benchmarks";
+measurement that failed) is absent, never faked. Keys: docs/interfaces.md, "Benchmarks";
 results: docs/benchmarks.md.
 """
 

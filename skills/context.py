@@ -68,7 +68,7 @@ class SessionBlackboard:
 
 
 class TaskContext:
-    """Where a skill runs, and what it may do there (INTERFACES.md, "Skill files")."""
+    """Where a skill runs, and what it may do there (docs/interfaces.md, "Skill files")."""
 
     def __init__(
         self, store: Store, task: Task, *, worker_id: str, skill: str, board: Blackboard,
@@ -116,7 +116,7 @@ class TaskContext:
 
     async def enqueue(
         self, *, role: str, skill: str | None = None,
-        input: dict[str, Any] | None = None,  # noqa: A002 - the name INTERFACES.md gives
+        input: dict[str, Any] | None = None,  # noqa: A002 - the name docs/interfaces.md gives
         priority: int = 0, depends_on: list[int] | None = None, title: str = "",
     ) -> int:
         """Add a follow-up task to this session; returns its id."""

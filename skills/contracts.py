@@ -40,7 +40,7 @@ class BlackboardView(Protocol):
 
 
 class SwarmContext(Protocol):
-    """What a swarm-aware skill's `ctx` offers (INTERFACES.md, "Skill files")."""
+    """What a swarm-aware skill's `ctx` offers (docs/interfaces.md, "Skill files")."""
 
     input: dict[str, Any]
     # The input validated against the skill's `input_model` (defaults applied), or None
@@ -60,7 +60,7 @@ class SwarmContext(Protocol):
     async def publish(self, kind: str, body: dict[str, Any]) -> None: ...
     async def enqueue(
         self, *, role: str, skill: str | None = None,
-        input: dict[str, Any] | None = None,  # noqa: A002 - the name INTERFACES.md gives
+        input: dict[str, Any] | None = None,  # noqa: A002 - the name docs/interfaces.md gives
         priority: int = 0, depends_on: list[int] | None = None, title: str = "",
     ) -> int: ...
     async def enqueue_plan(self, tasks: list[NewTask]) -> list[int]: ...

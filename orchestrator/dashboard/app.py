@@ -1,4 +1,4 @@
-"""The dashboard's routes (INTERFACES.md, "Dashboard").
+"""The dashboard's routes (docs/interfaces.md, "Dashboard").
 
 Reads come from the store and the blackboard as the CLI reads them; the three actions
 (cancel a session, cancel a task, answer a human task) are POSTs behind `Guard`.

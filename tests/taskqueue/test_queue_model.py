@@ -58,7 +58,7 @@ class ModelTask:
 
 @dataclass
 class QueueModel:
-    """What the queue should hold, told by the lifecycle in DESIGN.md."""
+    """What the queue should hold, told by the lifecycle in docs/design.md."""
 
     tasks: dict[int, ModelTask] = field(default_factory=dict)
 
