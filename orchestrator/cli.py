@@ -171,14 +171,21 @@ async def _follow_to_end(ws: Workspace, store: Store, session_id: str, timeout_s
     code, summary = await run_session(ws, store, session, ws.config(), renderer,
                                       timeout_s=timeout_s)
     report = ws.report_path(session_id)
-    if as_json:
-        JsonRenderer().line(kind="run.finished", exit=code, summary=summary,
-                            report=str(report) if report.exists() else None)
-    else:
-        click.echo(summary, err=code != 0)
-        if report.exists():
-            click.echo(report)
+    _announce_end("run.finished", code, summary, report if report.exists() else None, as_json)
     return code
+
+
+def _announce_end(kind: str, code: int, summary: str, report: Path | None,
+                  as_json: bool) -> None:
+    """The summary and the report's path, last: one JSON line with `--json`, so that
+    every line of JSON output parses."""
+    if as_json:
+        JsonRenderer().line(kind=kind, exit=code, summary=summary,
+                            report=str(report) if report is not None else None)
+        return
+    click.echo(summary, err=code != 0)
+    if report is not None:
+        click.echo(report)
 
 
 @main.command()
@@ -231,9 +238,9 @@ async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, as_json: b
         end, _ = await follow(store, session.id, renderer_for(as_json), stop=stop,
                               timeout_s=timeout_s)
         code, summary = await conclude(ws, store, session.id, end)
-        click.echo(summary, err=code != 0)
-        if ws.report_path(session.id).exists() and code in (0, 1):
-            click.echo(ws.report_path(session.id))
+        report = ws.report_path(session.id)
+        shown = report if report.exists() and code in (0, 1) else None
+        _announce_end("watch.finished", code, summary, shown, as_json)
         return code
     finally:
         await store.close()

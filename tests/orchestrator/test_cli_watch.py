@@ -1,0 +1,47 @@
+"""`swarm watch` of a session that has finished: JSON output, following from an offset,
+and the time stamped on each event."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from support.cli import SAMPLE_CORPUS, swarm
+from support.sessions import slow_plan
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class FinishedSession:
+    home: Path
+    session_id: str
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> FinishedSession:
+    """One session of slow tasks run one at a time, so that its events span seconds."""
+    tmp_path = tmp_path_factory.mktemp("watched")
+    plan, skills, _ = slow_plan(tmp_path, tasks=4, seconds=0.5)
+    home = tmp_path / "ws"
+    result = swarm("run", "Slow work", "--plan", plan, "--skills-dir", skills,
+                   "--corpus", SAMPLE_CORPUS, "--workers", "researcher=1", home=home)
+    assert result.returncode == 0, result.stderr
+    return FinishedSession(home, result.stdout.splitlines()[0])
+
+
+def test_every_line_of_watch_json_is_json_ending_with_the_outcome(
+    finished: FinishedSession,
+) -> None:
+    watched = swarm("watch", finished.session_id, "--json", home=finished.home)
+
+    assert watched.returncode == 0, watched.stderr
+    lines = [json.loads(line) for line in watched.stdout.splitlines()]
+    assert {"task.started", "task.done"} <= {line["kind"] for line in lines}
+    report = finished.home / "blackboard" / finished.session_id / "final" / "report.md"
+    assert lines[-1] == {"kind": "watch.finished", "exit": 0, "summary": lines[-1]["summary"],
+                         "report": str(report)}
+    assert lines[-1]["summary"].startswith("report written")
