@@ -16,6 +16,7 @@ import click
 
 from blackboard import BlackboardError
 from orchestrator import views
+from orchestrator.cancelling import cancel_session
 from orchestrator.dashboard.settings import DEFAULT_HOST, DEFAULT_PORT, DashboardSettings
 from orchestrator.follow import Renderer, follow
 from orchestrator.human import answer_human_task, parse_task_id
@@ -291,13 +292,14 @@ def blackboard(session_id: str, path: str | None, home: Path | None) -> None:
 @home_option
 @reports_errors
 def cancel(session_id: str, home: Path | None) -> None:
-    """Stop a session: queued tasks are cancelled, running ones asked to stop."""
+    """Stop a session: queued tasks are cancelled, running ones asked to stop.
+
+    A session that has already finished is refused (exit 2).
+    """
     ws = existing_workspace(home)
 
     async def do_cancel(store: Store) -> None:
-        session = await store.find_session(session_id)
-        count = await store.cancel_session(session.id, "cancelled by the user")
-        click.echo(f"session {session.id} cancelled ({count} unfinished tasks cancelled)")
+        click.echo(await cancel_session(store, session_id))
 
     run_async(_with_store(ws, do_cancel))
 
