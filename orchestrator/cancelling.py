@@ -1,14 +1,14 @@
-"""`swarm cancel`: stop a session, refusing one that has already finished."""
+"""`swarm cancel`: stop a session or one task, refusing what has already finished."""
 
 from __future__ import annotations
 
-from taskqueue import SessionStatus, Store, SwarmError
+from taskqueue import SessionStatus, Store, SwarmError, TaskStatus
 
 CANCEL_REASON = "cancelled by the user"
 
 
 class CancelRefused(SwarmError):
-    """There is nothing left to cancel: the session has already finished."""
+    """There is nothing left to cancel: the session or task has already finished."""
 
 
 async def cancel_session(store: Store, prefix: str) -> str:
@@ -24,3 +24,19 @@ async def cancel_session(store: Store, prefix: str) -> str:
         raise CancelRefused(f"session {session.id} finished ({after.status.value}) "
                             "before it could be cancelled")
     return f"session {session.id} cancelled ({count} unfinished tasks cancelled)"
+
+
+async def cancel_task(store: Store, task_id: int) -> str:
+    """Cancel one task (its dependents are decided as for any failed task); returns what
+    was done, in one line."""
+    task = await store.get_task(task_id)
+    if task.status.is_terminal:
+        raise CancelRefused(f"task {task.id} already finished ({task.status.value}); "
+                            "nothing to cancel")
+    if not await store.cancel_task(task.id, CANCEL_REASON):
+        finished = await store.get_task(task.id)
+        raise CancelRefused(f"task {task.id} finished ({finished.status.value}) "
+                            "before it could be cancelled")
+    if task.status is TaskStatus.RUNNING:
+        return f"task {task.id} cancelled; its worker is asked to stop it"
+    return f"task {task.id} cancelled"

@@ -16,7 +16,7 @@ import click
 
 from blackboard import BlackboardError
 from orchestrator import views
-from orchestrator.cancelling import cancel_session
+from orchestrator.cancelling import cancel_session, cancel_task
 from orchestrator.dashboard.settings import DEFAULT_HOST, DEFAULT_PORT, DashboardSettings
 from orchestrator.follow import Renderer, follow
 from orchestrator.human import answer_human_task, parse_task_id
@@ -288,18 +288,27 @@ def blackboard(session_id: str, path: str | None, home: Path | None) -> None:
 
 
 @main.command()
-@click.argument("session_id", metavar="SESSION")
+@click.argument("session_id", metavar="[SESSION]", required=False)
+@click.option("--task", "task", metavar="TASK", default=None,
+              help="Cancel this one task (its id, as `status` shows it) instead of a session.")
 @home_option
 @reports_errors
-def cancel(session_id: str, home: Path | None) -> None:
+def cancel(session_id: str | None, task: str | None, home: Path | None) -> None:
     """Stop a session: queued tasks are cancelled, running ones asked to stop.
 
-    A session that has already finished is refused (exit 2).
+    With --task, only that task, and the tasks that cannot run without it. What has
+    already finished is refused (exit 2).
     """
+    if (session_id is None) == (task is None):
+        raise click.UsageError("give either a SESSION or --task TASK")
+    task_id = parse_task_id(task) if task is not None else None
     ws = existing_workspace(home)
 
     async def do_cancel(store: Store) -> None:
-        click.echo(await cancel_session(store, session_id))
+        if task_id is not None:
+            click.echo(await cancel_task(store, task_id))
+        else:
+            click.echo(await cancel_session(store, str(session_id)))
 
     run_async(_with_store(ws, do_cancel))
 
