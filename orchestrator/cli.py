@@ -220,16 +220,20 @@ async def _resume(ws: Workspace, prefix: str, timeout_s: float | None, as_json: 
 @click.argument("session_id", metavar="SESSION")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
               default=None, help="Stop following after this many seconds (exit 3).")
+@click.option("--after", "after", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Start after message N (the `id` of a --json line), not from the start.")
 @home_option
 @json_option
 @reports_errors
-def watch(session_id: str, timeout_s: float | None, home: Path | None, as_json: bool) -> None:
+def watch(session_id: str, timeout_s: float | None, after: int | None, home: Path | None,
+          as_json: bool) -> None:
     """Follow a running session live until it ends."""
     ws = existing_workspace(home)
-    sys.exit(run_async(_watch(ws, session_id, timeout_s, as_json)))
+    sys.exit(run_async(_watch(ws, session_id, timeout_s, after, as_json)))
 
 
-async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, as_json: bool) -> int:
+async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, after: int | None,
+                 as_json: bool) -> int:
     store = await ws.open_store()
     try:
         session = await store.find_session(prefix)
@@ -237,7 +241,7 @@ async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, as_json: b
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, stop.set)
         end, _ = await follow(store, session.id, renderer_for(as_json), stop=stop,
-                              timeout_s=timeout_s)
+                              timeout_s=timeout_s, after=after)
         code, summary = await conclude(ws, store, session.id, end)
         report = ws.report_path(session.id)
         shown = report if report.exists() and code in (0, 1) else None

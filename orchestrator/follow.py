@@ -90,14 +90,19 @@ class Renderer(Protocol):
 
 async def follow(
     store: Store, session_id: str, renderer: Renderer, *, stop: asyncio.Event,
-    timeout_s: float | None = None,
+    timeout_s: float | None = None, after: int | None = None,
 ) -> tuple[FollowEnd, Progress]:
-    """Show the session's messages and progress until it ends, `stop` is set, or time is up."""
+    """Show the session's messages and progress until it ends, `stop` is set, or time is up.
+
+    From the session's first message, or with `after` from the message after that id: a
+    reader who saw up to `after` gets every message it has not seen, and no other.
+    """
     progress = Progress(session_id=session_id, started=time.time())
     deadline = time.monotonic() + timeout_s if timeout_s else None
-    # Worker news from before we started belongs to other sessions' history.
-    workers_from = await store.last_message_id()
-    offset = 0
+    # Worker news from before we started belongs to other sessions' history, unless the
+    # reader was following already and saw it up to `after`.
+    workers_from = await store.last_message_id() if after is None else after
+    offset = after or 0
     channels = [session_channel(session_id), WORKERS_CHANNEL]
     while True:
         seen = store.news_version

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import SAMPLE_CORPUS, swarm
-from support.sessions import slow_plan
+from support.cli import SAMPLE_CORPUS, assert_clean_error, swarm
+from support.sessions import db_rows, slow_plan
+from taskqueue import WORKERS_CHANNEL, session_channel
 
 pytestmark = pytest.mark.slow
 
@@ -45,3 +46,26 @@ def test_every_line_of_watch_json_is_json_ending_with_the_outcome(
     assert lines[-1] == {"kind": "watch.finished", "exit": 0, "summary": lines[-1]["summary"],
                          "report": str(report)}
     assert lines[-1]["summary"].startswith("report written")
+
+
+def test_watch_after_a_message_shows_every_later_one_and_no_other(
+    finished: FinishedSession,
+) -> None:
+    channels = (session_channel(finished.session_id), WORKERS_CHANNEL)
+    ids = [m for (m,) in db_rows(finished.home, "SELECT id FROM messages WHERE channel IN "
+                                                "(?, ?) ORDER BY id", *channels)]
+    seen_up_to = ids[len(ids) // 2]
+
+    watched = swarm("watch", finished.session_id, "--json", "--after", str(seen_up_to),
+                    home=finished.home)
+
+    assert watched.returncode == 0, watched.stderr
+    lines = [json.loads(line) for line in watched.stdout.splitlines()]
+    assert [line["id"] for line in lines[:-1]] == [m for m in ids if m > seen_up_to]
+    assert lines[-1]["kind"] == "watch.finished"
+
+
+def test_watch_after_a_negative_offset_is_a_usage_error(finished: FinishedSession) -> None:
+    result = swarm("watch", finished.session_id, "--after", "-1", home=finished.home)
+
+    assert_clean_error(result, "--after", "-1")
