@@ -69,3 +69,26 @@ def test_watch_after_a_negative_offset_is_a_usage_error(finished: FinishedSessio
     result = swarm("watch", finished.session_id, "--after", "-1", home=finished.home)
 
     assert_clean_error(result, "--after", "-1")
+
+
+def test_watch_of_a_finished_session_stamps_each_event_with_its_own_time(
+    finished: FinishedSession,
+) -> None:
+    ((started,),) = db_rows(finished.home, "SELECT created_at FROM sessions")
+    done = db_rows(finished.home, "SELECT time, json_extract(body, '$.task_id') FROM messages "
+                                  "WHERE channel = ? AND kind = 'task.done' ORDER BY id",
+                   session_channel(finished.session_id))
+    expected = [f"[{minutes_seconds(float(str(sent)) - float(str(started)))}] task {task} done"
+                for sent, task in done]
+    assert len({line.split("]")[0] for line in expected}) > 1, "the session took under 1 s"
+
+    watched = swarm("watch", finished.session_id, home=finished.home)
+
+    assert watched.returncode == 0, watched.stderr
+    shown = [line for line in watched.stdout.splitlines() if line.endswith(" done")]
+    assert shown == expected
+
+
+def minutes_seconds(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
