@@ -152,7 +152,9 @@ def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:
         if not directory.is_dir():
             raise SwarmError(f"--skills-dir {directory}: no such directory")
     with _skill_warnings_muted():
-        registry = SkillRegistry.standard(skills_dirs, ws.home)
+        # Absolute, as the home is: a directory given relative that is also the home's
+        # `skills/` is then read once, not twice under two names.
+        registry = SkillRegistry.standard([d.absolute() for d in skills_dirs], ws.home)
     specs, failures = registry.specs(), registry.failures
     if as_json:
         emit_json({"skills": [{"name": s.name, "kind": s.kind, "roles": list(s.roles),

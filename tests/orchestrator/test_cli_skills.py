@@ -27,3 +27,15 @@ def test_each_load_failure_is_said_once(tmp_path: Path) -> None:
     assert output.count("no_such_module_anywhere") == 1, output
     assert "hello" in result.stdout
 
+
+def test_the_homes_skills_named_relative_too_are_read_once(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    write_skill(home / "skills", "broken", BROKEN)
+    write_skill(home / "skills", "hello", HELLO)
+
+    result = swarm("skills", "--skills-dir", "ws/skills", home=home, cwd=tmp_path)
+
+    assert result.returncode == 1, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count("no_such_module_anywhere") == 1, output
+    assert "already defined" not in output
