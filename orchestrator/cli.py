@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from orchestrator import views
+from orchestrator.cancelling import cancel_session, cancel_task
 from orchestrator.dashboard.settings import DEFAULT_HOST, DEFAULT_PORT, DashboardSettings
 from orchestrator.follow import Renderer, follow
 from orchestrator.human import answer_human_task, parse_task_id
@@ -170,14 +171,21 @@ async def _follow_to_end(ws: Workspace, store: Store, session_id: str, timeout_s
     code, summary = await run_session(ws, store, session, ws.config(), renderer,
                                       timeout_s=timeout_s)
     report = ws.report_path(session_id)
-    if as_json:
-        JsonRenderer().line(kind="run.finished", exit=code, summary=summary,
-                            report=str(report) if report.exists() else None)
-    else:
-        click.echo(summary, err=code != 0)
-        if report.exists():
-            click.echo(report)
+    _announce_end("run.finished", code, summary, report if report.exists() else None, as_json)
     return code
+
+
+def _announce_end(kind: str, code: int, summary: str, report: Path | None,
+                  as_json: bool) -> None:
+    """The summary and the report's path, last: one JSON line with `--json`, so that
+    every line of JSON output parses."""
+    if as_json:
+        JsonRenderer().line(kind=kind, exit=code, summary=summary,
+                            report=str(report) if report is not None else None)
+        return
+    click.echo(summary, err=code != 0)
+    if report is not None:
+        click.echo(report)
 
 
 @main.command()
@@ -211,16 +219,20 @@ async def _resume(ws: Workspace, prefix: str, timeout_s: float | None, as_json: 
 @click.argument("session_id", metavar="SESSION")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
               default=None, help="Stop following after this many seconds (exit 3).")
+@click.option("--after", "after", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Start after message N (the `id` of a --json line), not from the start.")
 @home_option
 @json_option
 @reports_errors
-def watch(session_id: str, timeout_s: float | None, home: Path | None, as_json: bool) -> None:
+def watch(session_id: str, timeout_s: float | None, after: int | None, home: Path | None,
+          as_json: bool) -> None:
     """Follow a running session live until it ends."""
     ws = existing_workspace(home)
-    sys.exit(run_async(_watch(ws, session_id, timeout_s, as_json)))
+    sys.exit(run_async(_watch(ws, session_id, timeout_s, after, as_json)))
 
 
-async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, as_json: bool) -> int:
+async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, after: int | None,
+                 as_json: bool) -> int:
     store = await ws.open_store()
     try:
         session = await store.find_session(prefix)
@@ -228,11 +240,11 @@ async def _watch(ws: Workspace, prefix: str, timeout_s: float | None, as_json: b
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, stop.set)
         end, _ = await follow(store, session.id, renderer_for(as_json), stop=stop,
-                              timeout_s=timeout_s)
+                              timeout_s=timeout_s, after=after)
         code, summary = await conclude(ws, store, session.id, end)
-        click.echo(summary, err=code != 0)
-        if ws.report_path(session.id).exists() and code in (0, 1):
-            click.echo(ws.report_path(session.id))
+        report = ws.report_path(session.id)
+        shown = report if report.exists() and code in (0, 1) else None
+        _announce_end("watch.finished", code, summary, shown, as_json)
         return code
     finally:
         await store.close()
@@ -279,17 +291,27 @@ def blackboard(session_id: str, path: str | None, home: Path | None) -> None:
 
 
 @main.command()
-@click.argument("session_id", metavar="SESSION")
+@click.argument("session_id", metavar="[SESSION]", required=False)
+@click.option("--task", "task", metavar="TASK", default=None,
+              help="Cancel this one task (its id, as `status` shows it) instead of a session.")
 @home_option
 @reports_errors
-def cancel(session_id: str, home: Path | None) -> None:
-    """Stop a session: queued tasks are cancelled, running ones asked to stop."""
+def cancel(session_id: str | None, task: str | None, home: Path | None) -> None:
+    """Stop a session: queued tasks are cancelled, running ones asked to stop.
+
+    With --task, only that task, and the tasks that cannot run without it. What has
+    already finished is refused (exit 2).
+    """
+    if (session_id is None) == (task is None):
+        raise click.UsageError("give either a SESSION or --task TASK")
+    task_id = parse_task_id(task) if task is not None else None
     ws = existing_workspace(home)
 
     async def do_cancel(store: Store) -> None:
-        session = await store.find_session(session_id)
-        count = await store.cancel_session(session.id, "cancelled by the user")
-        click.echo(f"session {session.id} cancelled ({count} unfinished tasks cancelled)")
+        if task_id is not None:
+            click.echo(await cancel_task(store, task_id))
+        else:
+            click.echo(await cancel_session(store, str(session_id)))
 
     run_async(_with_store(ws, do_cancel))
 

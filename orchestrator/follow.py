@@ -46,7 +46,10 @@ class Progress:
     """What a follower knows: counts by status and role, and what runs where."""
 
     session_id: str
+    # When the session started, and the time of the last message seen: an event is
+    # stamped by its own time since the start, so a finished session reads as it ran.
     started: float
+    latest: float | None = None
     by_role: dict[str, Counter[str]] = field(default_factory=dict)
     running: dict[int, RunningTask] = field(default_factory=dict)
     # Queued tasks of role human, by id: they wait for `swarm answer`.
@@ -65,7 +68,14 @@ class Progress:
         open_tasks = sum(n for s, n in totals.items() if not TaskStatus(s).is_terminal)
         return sum(totals.values()) > 0 and open_tasks == 0
 
+    def seconds_in(self) -> float:
+        """How long the session has run: until its last message once it is finished
+        (watched later, it did not run on), else until now."""
+        until = self.latest if self.finished and self.latest is not None else time.time()
+        return until - self.started
+
     def track(self, message: Message) -> None:
+        self.latest = message.time
         body = message.body
         if message.kind == "task.started":
             self.running[body["task_id"]] = RunningTask(
@@ -90,14 +100,20 @@ class Renderer(Protocol):
 
 async def follow(
     store: Store, session_id: str, renderer: Renderer, *, stop: asyncio.Event,
-    timeout_s: float | None = None,
+    timeout_s: float | None = None, after: int | None = None,
 ) -> tuple[FollowEnd, Progress]:
-    """Show the session's messages and progress until it ends, `stop` is set, or time is up."""
-    progress = Progress(session_id=session_id, started=time.time())
+    """Show the session's messages and progress until it ends, `stop` is set, or time is up.
+
+    From the session's first message, or with `after` from the message after that id: a
+    reader who saw up to `after` gets every message it has not seen, and no other.
+    """
+    session = await store.get_session(session_id)
+    progress = Progress(session_id=session_id, started=session.created_at)
     deadline = time.monotonic() + timeout_s if timeout_s else None
-    # Worker news from before we started belongs to other sessions' history.
-    workers_from = await store.last_message_id()
-    offset = 0
+    # Worker news from before we started belongs to other sessions' history, unless the
+    # reader was following already and saw it up to `after`.
+    workers_from = await store.last_message_id() if after is None else after
+    offset = after or 0
     channels = [session_channel(session_id), WORKERS_CHANNEL]
     while True:
         seen = store.news_version

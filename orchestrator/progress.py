@@ -23,9 +23,22 @@ PLAIN_KINDS = {
 }
 
 
+def clock(seconds: float) -> str:
+    """`MM:SS`, or `H:MM:SS` from an hour on."""
+    whole = max(0, int(seconds))
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes:02d}:{secs:02d}"
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
 def elapsed(since: float) -> str:
-    seconds = int(time.time() - since)
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    return clock(time.time() - since)
+
+
+def stamp(message: Message, progress: Progress) -> str:
+    """`[MM:SS]`: when the message was sent, counted from the session's start."""
+    return f"[{clock(message.time - progress.started)}]"
 
 
 def describe(message: Message) -> str | None:
@@ -64,7 +77,7 @@ def human_lines(message: Message, progress: Progress) -> list[str]:
 def status_line(progress: Progress) -> str:
     totals = progress.totals
     parts = [f"{s} {totals[s]}" for s in STATUS_ORDER if totals.get(s)]
-    return f"[{elapsed(progress.started)}] " + (" · ".join(parts) or "starting")
+    return f"[{clock(progress.seconds_in())}] " + (" · ".join(parts) or "starting")
 
 
 class PlainRenderer:
@@ -77,13 +90,13 @@ class PlainRenderer:
     def event(self, message: Message, progress: Progress) -> None:
         for line in [describe(message), *human_lines(message, progress)]:
             if line:
-                print(f"[{elapsed(progress.started)}] {line}", file=self._out, flush=True)
+                print(f"{stamp(message, progress)} {line}", file=self._out, flush=True)
 
     def snapshot(self, progress: Progress) -> None:
-        line = status_line(progress).split("] ", 1)[1]
+        moment, line = status_line(progress).split(" ", 1)
         if line != self._last_status:
             self._last_status = line
-            print(f"[{elapsed(progress.started)}] tasks: {line}", file=self._out, flush=True)
+            print(f"{moment} tasks: {line}", file=self._out, flush=True)
 
 
 class JsonRenderer:
@@ -116,9 +129,9 @@ class LiveRenderer:
         if message.kind in ("task.failed", "task.dead", "worker.crashed"):
             line = describe(message)
             if line:
-                self._notes.append(f"[{elapsed(progress.started)}] {line}")
+                self._notes.append(f"{stamp(message, progress)} {line}")
         for line in human_lines(message, progress):
-            self._notes.append(f"[{elapsed(progress.started)}] {line}")
+            self._notes.append(f"{stamp(message, progress)} {line}")
 
     def snapshot(self, progress: Progress, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -47,7 +47,8 @@ def prepare(
     for directory in options.skills_dirs:
         if not directory.is_dir():
             raise SwarmError(f"--skills-dir {directory}: no such directory")
-    registry = SkillRegistry.standard(options.skills_dirs, ws.home)
+    # Absolute, as the home is: the home's `skills/` given relative is read once.
+    registry = SkillRegistry.standard([d.absolute() for d in options.skills_dirs], ws.home)
     corpus = (options.corpus or Path.cwd()).absolute()
     index = ws.index_path(corpus)
     _index_corpus(corpus, index)

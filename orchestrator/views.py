@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,9 @@ from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.writing.usage_footer import describe_usage
 from taskqueue import Session, Store, SwarmError, Task, TaskStatus, UsageTotals, error_headline
+
+# The parent of every logger of the skills package (the registry's among them).
+SKILLS_LOGGER = "skills"
 
 
 def age(since: float) -> str:
@@ -142,7 +147,10 @@ def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:
     for directory in skills_dirs:
         if not directory.is_dir():
             raise SwarmError(f"--skills-dir {directory}: no such directory")
-    registry = SkillRegistry.standard(skills_dirs, ws.home)
+    with _skill_warnings_muted():
+        # Absolute, as the home is: a directory given relative that is also the home's
+        # `skills/` is then read once, not twice under two names.
+        registry = SkillRegistry.standard([d.absolute() for d in skills_dirs], ws.home)
     specs, failures = registry.specs(), registry.failures
     if as_json:
         emit_json({"skills": [{"name": s.name, "kind": s.kind, "roles": list(s.roles),
@@ -154,3 +162,16 @@ def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:
         for failure in failures:
             click.echo(f"failed to load: {failure.error}", err=True)
     return 1 if failures else 0
+
+
+@contextlib.contextmanager
+def _skill_warnings_muted() -> Iterator[None]:
+    """`skills` lists each load failure itself: the registry's warning about it would
+    print it a second time. Errors still get through."""
+    skills_logger = logging.getLogger(SKILLS_LOGGER)
+    level = skills_logger.level
+    skills_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        skills_logger.setLevel(level)

@@ -6,9 +6,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from support.clock import FakeClock
 from taskqueue import RetryPolicy, SqliteStore
+
+# Property tests run on a shared, loaded machine: no deadline, and no failing for slow
+# data generation. Loaded before any test module is imported, so that an explicit
+# @settings(...) inherits what it does not set; --hypothesis-profile still overrides it.
+settings.register_profile("swarm", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("swarm")
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ _FROM_ENDPOINT = frozenset({"ModelEndpoint", "ProgressNote", "TaskModel"})
 
 
 def __getattr__(name: str) -> Any:
-    # The endpoint imports httpx, a sizeable import: only a process that talks to a model
+    # The endpoint imports httpx2, a sizeable import: only a process that talks to a model
     # pays for it, not every offline worker and command.
     if name in _FROM_ENDPOINT:
         from skills.llm import endpoint

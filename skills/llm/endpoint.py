@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
+import httpx2
 
 from skills.llm import budget
 from skills.llm.answers import ChatMessage, ChatResult
@@ -42,7 +42,7 @@ class ModelEndpoint:
 
     def __init__(self, config: LLMConfig, store: Store, *, owner: str,
                  keeps_running: budget.KeepsRunning,
-                 http: httpx.AsyncClient | None = None,
+                 http: httpx2.AsyncClient | None = None,
                  rng: Callable[[], float] = random.random) -> None:
         self.config = config
         self.keeps_running = keeps_running
@@ -99,15 +99,15 @@ class ModelEndpoint:
                 self._down_until = time.monotonic() + self.config.down_for_s
             raise
 
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> httpx2.AsyncClient:
         if self._http is None:
             if not self.config.base_url:
                 raise LLMUnavailable("no model server is configured (SWARM_LLM_BASE_URL)")
             headers = ({"Authorization": f"Bearer {self.config.api_key}"}
                        if self.config.api_key else {})
-            timeout = httpx.Timeout(self.config.timeout_s)
-            self._http = httpx.AsyncClient(base_url=self.config.base_url, headers=headers,
-                                           timeout=timeout)
+            timeout = httpx2.Timeout(self.config.timeout_s)
+            self._http = httpx2.AsyncClient(base_url=self.config.base_url, headers=headers,
+                                            timeout=timeout)
         return self._http
 
     async def _record(self, key: str, body: dict[str, Any], result: ChatResult | None,

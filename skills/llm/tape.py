@@ -3,7 +3,8 @@
 `SWARM_LLM_RECORD=path` appends every call's request and outcome (answer or error);
 `SWARM_LLM_REPLAY=path` answers each request from the file, found by a hash of its
 body, without a server. Recorded latencies are replayed too, so a replayed session's
-report (usage footer included) is the same, byte for byte.
+report body (usage footer included) is the same, byte for byte; its front matter's
+worker and time are those of the replay.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One request to the model server over httpx, streamed when configured.
+"""One request to the model server over httpx2, streamed when configured.
 
 Errors come out sorted: `Retryable` for what may pass (timeouts, a dropped connection,
 429, 408 and 5xx, with the server's `Retry-After`), `LLMBadAnswer` for what will not
@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
+import httpx2
 
 from skills.llm.errors import LLMBadAnswer
 from skills.llm.wire import StreamedAnswer, parse_completion, parse_retry_after
@@ -34,7 +34,7 @@ class Retryable(Exception):
 
 
 async def post_chat(
-    client: httpx.AsyncClient, body: dict[str, Any], *, max_call_s: float,
+    client: httpx2.AsyncClient, body: dict[str, Any], *, max_call_s: float,
     on_text: OnText | None = None,
 ) -> tuple[str, int, int]:
     """POST `body` to `chat/completions`: the answer's text, tokens in and tokens out."""
@@ -50,17 +50,17 @@ async def post_chat(
             return parse_completion(await response.aread(), chars_in)
     except TimeoutError as exc:
         raise Retryable(f"no complete answer within {max_call_s:g} s") from exc
-    except httpx.TimeoutException as exc:
+    except httpx2.TimeoutException as exc:
         raise Retryable(f"the server timed out ({type(exc).__name__})") from exc
-    except httpx.ConnectError as exc:
+    except httpx2.ConnectError as exc:
         raise Retryable(f"cannot connect to {client.base_url} ({exc})", unreachable=True
                         ) from exc
-    except httpx.TransportError as exc:
+    except httpx2.TransportError as exc:
         raise Retryable(f"the connection failed ({type(exc).__name__}: {exc})") from exc
 
 
 async def _read_stream(
-    response: httpx.Response, chars_in: int, on_text: OnText | None
+    response: httpx2.Response, chars_in: int, on_text: OnText | None
 ) -> tuple[str, int, int]:
     answer = StreamedAnswer()
     async for line in response.aiter_lines():
@@ -73,7 +73,7 @@ async def _read_stream(
     return answer.result(chars_in)
 
 
-def _refusal(response: httpx.Response, raw: bytes) -> Exception:
+def _refusal(response: httpx2.Response, raw: bytes) -> Exception:
     excerpt = raw[:200].decode("utf-8", "replace").strip() or "(no body)"
     reason = f"HTTP {response.status_code}: {excerpt}"
     if response.status_code in RETRYABLE_STATUS:

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 
 from orchestrator.follow import Progress
-from orchestrator.progress import LiveRenderer
+from orchestrator.progress import LiveRenderer, clock
 
 
 def progress_of(**counts: int) -> Progress:
@@ -34,3 +34,8 @@ def test_the_final_state_is_drawn_even_within_the_interval() -> None:
 
     assert out.getvalue().rstrip().splitlines()[-1] == "  analyst      2/2 done"
     assert "done 2" in out.getvalue()
+
+
+def test_a_time_past_an_hour_shows_the_hours() -> None:
+    assert [clock(s) for s in (0, 59.9, 61, 3599, 3725)] == [
+        "00:00", "00:59", "01:01", "59:59", "1:02:05"]
