@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from orchestrator.supervision import RoleWorkers
 from skills.llm import LLMConfig
 from skills.roles import ROLES
-from taskqueue import SwarmError, describe_validation
+from taskqueue import DEFAULT_MAX_ATTEMPTS, SwarmError, describe_validation
 from worker.config import WorkerSettings
 
 CONFIG_FILE = "config.toml"
@@ -42,7 +42,7 @@ class SwarmConfig(WorkerSettings):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     roles: dict[str, RoleWorkers] = Field(default_factory=default_roles)
-    max_attempts: int = Field(default=3, ge=1, le=100)
+    max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1, le=100)
     heartbeat_timeout_s: float = Field(default=10.0, gt=0)
     message_retention_s: float = Field(default=7 * 86400.0, gt=0)
     llm: LLMConfig = Field(default_factory=LLMConfig)

@@ -22,6 +22,7 @@ from taskqueue.errors import (
 )
 from taskqueue.messages import WORKERS_CHANNEL, Message, session_channel
 from taskqueue.models import (
+    DEFAULT_MAX_ATTEMPTS,
     HUMAN_ROLE,
     Completion,
     NewTask,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from taskqueue.sqlite import SqliteStore
 
 __all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
     "HUMAN_ROLE",
     "WORKERS_CHANNEL",
     "AmbiguousSession",

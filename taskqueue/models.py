@@ -32,6 +32,9 @@ UNSUCCESSFUL_STATUSES = frozenset({TaskStatus.FAILED, TaskStatus.DEAD, TaskStatu
 HUMAN_ROLE = "human"
 """The role no worker claims: its tasks wait for a person's answer (`Store.answer_task`)."""
 
+DEFAULT_MAX_ATTEMPTS = 3
+"""How many attempts a task gets unless its plan or the workspace's config says otherwise."""
+
 
 class SessionStatus(StrEnum):
     RUNNING = "running"
@@ -57,7 +60,7 @@ class NewTask(BaseModel):
     # Bounded to SQLite's 64-bit integers.
     priority: int = Field(default=0, ge=-(2**63), le=2**63 - 1)
     depends_on: list[str | int] = Field(default_factory=list)
-    max_attempts: int = Field(default=3, ge=1)
+    max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1)
     timeout_s: float | None = Field(default=None, gt=0)
     not_before: float | None = None
     run_on_partial: bool = False

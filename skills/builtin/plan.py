@@ -28,7 +28,7 @@ from skills.roles import (
 from skills.writing.common import NonBlank, params_of
 from skills.writing.model_plan import PlanSettings, as_planned, choose_plan
 from skills.writing.plan_md import render_plan_md
-from taskqueue import HUMAN_ROLE, DuplicateTaskKey, NewTask, Task
+from taskqueue import DEFAULT_MAX_ATTEMPTS, HUMAN_ROLE, DuplicateTaskKey, NewTask, Task
 
 __all__ = ["Plan", "PlanInput", "build_offline_plan", "plan_key_prefix"]
 
@@ -38,7 +38,7 @@ class PlanInput(BaseModel):
     request: NonBlank
     corpus: str | None = None
     index: str | None = None
-    max_attempts: int = Field(default=3, ge=1, le=100)
+    max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1, le=100)
     task_timeout_s: float | None = Field(default=None, gt=0)
     # A person approves the design before the synthesis (`run --review`).
     review: bool = False
@@ -51,7 +51,7 @@ def plan_key_prefix(task_id: int) -> str:
 
 def build_offline_plan(
     request: str, questions: Sequence[str], corpus: str | None, index: str | None,
-    key_prefix: str, max_attempts: int = 3, timeout_s: float | None = None,
+    key_prefix: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS, timeout_s: float | None = None,
     review: bool = False,
 ) -> list[NewTask]:
     """The task graph for `questions`, as one batch for `enqueue_plan`.
