@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from orchestrator.supervision import RoleWorkers
+from orchestrator.supervisor_config import RoleWorkers
 from skills.llm import LLMConfig
 from taskqueue import SwarmError, describe_validation
 from worker.config import WorkerSettings

@@ -13,8 +13,8 @@ from orchestrator.config import SwarmConfig
 from orchestrator.follow import FollowEnd, Renderer, follow
 from orchestrator.pids import pid_alive
 from orchestrator.session_start import RunOptions
-from orchestrator.supervision import SupervisorConfig
 from orchestrator.supervisor import Supervisor
+from orchestrator.supervisor_config import SupervisorConfig
 from orchestrator.workspace import Workspace
 from taskqueue import (
     HUMAN_ROLE,

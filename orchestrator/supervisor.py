@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.supervision import SupervisorConfig, worker_argv
+from orchestrator.supervisor_config import SupervisorConfig, worker_argv
 from taskqueue import WORKERS_CHANNEL, DiskFull, Store, StoreError, WorkerStatus
 from taskqueue.messages import WorkerCrashed
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED

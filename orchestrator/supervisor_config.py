@@ -1,4 +1,5 @@
-"""What the supervisor runs: which workers, with which settings, and how it restarts them."""
+"""The supervisor's configuration: which workers it keeps, with which settings, how it
+watches and restarts them, and the command line each worker is started with."""
 
 from __future__ import annotations
 
