@@ -1,14 +1,16 @@
-"""The workers of a session run through the real command line: how they leave when the
+"""The workers of a session run through the real command line: which roles get workers
+(those the session's tasks need, when they need them), and how workers leave when the
 session is cancelled."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from support.cli import SAMPLE_CORPUS, swarm, swarm_process, write_plan
+from support.cli import README_REQUEST, SAMPLE_CORPUS, swarm, swarm_process, write_plan
 from support.sessions import db_rows, wait_for
 from support.swarm_processes import HANG_S
 
@@ -57,3 +59,65 @@ def test_cancel_of_a_session_stuck_in_a_sync_skill_ends_the_run_without_killing_
     assert statuses == {"cancelled": 2}  # the stuck task and the synthesis after it
     left = "\n".join(log.read_text() for log in (home / "logs").glob("*-researcher-*.log"))
     assert "its sync skill's thread cannot be stopped" in left
+
+
+GATE_SKILL = """
+import time
+from pathlib import Path
+
+class Gate:
+    def execute(self, gate: str) -> str:
+        while not Path(gate).exists():
+            time.sleep(0.05)
+        return "opened"
+"""
+
+
+def worker_roles(home: Path) -> set[str]:
+    """The role of every worker the session's supervisor ever registered."""
+    return {str(role) for (role,) in db_rows(home, "SELECT DISTINCT role FROM workers")}
+
+
+def test_plan_session_starts_workers_only_for_the_roles_of_its_tasks(tmp_path: Path) -> None:
+    home, skills, gate = tmp_path / "ws", tmp_path / "skills", tmp_path / "gate"
+    skills.mkdir()
+    (skills / "gate.py").write_text(GATE_SKILL)
+    plan = write_plan(tmp_path / "plan.toml", [
+        {"id": "scan", "role": "researcher", "skill": "gate", "input": {"gate": str(gate)}}])
+    run = swarm_process("run", "One scan", "--plan", plan, "--skills-dir", skills,
+                        "--corpus", SAMPLE_CORPUS, home=home)
+    try:
+        # The scan runs, and the synthesis after it waits: both roles have work.
+        wait_for(lambda: (home / "swarm.db").exists() and sorted(
+            role for (role,) in db_rows(home, "SELECT role FROM workers")) == [
+            "coordinator", "researcher", "researcher"] and db_rows(
+            home, "SELECT id FROM tasks WHERE status = 'running'"), what="the workers")
+        live = json.loads(swarm("workers", "--json", home=home).stdout)
+        gate.touch()
+        _, err = run.communicate(timeout=HANG_S)
+    finally:
+        gate.touch()
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+    assert run.returncode == 0, err
+    assert sorted(w["role"] for w in live) == ["coordinator", "researcher", "researcher"]
+    assert worker_roles(home) == {"researcher", "coordinator"}
+
+
+def test_planner_session_starts_the_planner_then_the_roles_its_plan_enqueued(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "ws"
+    result = swarm("run", README_REQUEST, "--corpus", SAMPLE_CORPUS, home=home)
+
+    assert result.returncode == 0, result.stderr
+    planned = {str(r) for (r,) in db_rows(home, "SELECT DISTINCT role FROM tasks")}
+    assert worker_roles(home) == planned
+    assert planned > {"planner", "coordinator"}
+    # Every other role's workers started after the planner enqueued that role's tasks.
+    ((enqueued,),) = db_rows(home, "SELECT min(created_at) FROM tasks WHERE role != 'planner'")
+    ((started,),) = db_rows(home, "SELECT min(started_at) FROM workers WHERE role != 'planner'")
+    assert float(str(started)) >= float(str(enqueued))
+
