@@ -1,16 +1,19 @@
 """The workers of a session run through the real command line: which roles get workers
-(those the session's tasks need, when they need them), and how workers leave when the
-session is cancelled."""
+(those the session's tasks need, when they need them), a role left to hand-started
+workers, and how workers leave when the session is cancelled."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from support.cli import README_REQUEST, SAMPLE_CORPUS, swarm, swarm_process, write_plan
+from support.cli import README_REQUEST, SAMPLE_CORPUS, cli_env, swarm, swarm_process, write_plan
 from support.sessions import db_rows, wait_for
 from support.swarm_processes import HANG_S
 
@@ -121,3 +124,38 @@ def test_planner_session_starts_the_planner_then_the_roles_its_plan_enqueued(
     ((started,),) = db_rows(home, "SELECT min(started_at) FROM workers WHERE role != 'planner'")
     assert float(str(started)) >= float(str(enqueued))
 
+
+def test_role_without_workers_is_planned_and_waits_for_a_hand_started_worker(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "ws"
+    plan = write_plan(tmp_path / "plan.toml",
+                      [{"id": "weigh", "role": "analyst", "skill": "noop"}])
+    run = swarm_process("run", "Weigh it", "--plan", plan, "--workers", "analyst=0",
+                        "--corpus", SAMPLE_CORPUS, home=home)
+    hand: subprocess.Popen[bytes] | None = None
+    try:
+        wait_for(lambda: (home / "swarm.db").exists() and "coordinator" in worker_roles(home),
+                 what="the session's workers")
+        assert db_rows(home, "SELECT status FROM tasks WHERE key = 'weigh'") == [("queued",)]
+        with open(tmp_path / "analyst.log", "wb") as log:
+            hand = subprocess.Popen(
+                [sys.executable, "-m", "worker", "--role", "analyst", "--home", str(home)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=cli_env())
+        _, err = run.communicate(timeout=HANG_S)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        if hand is not None:
+            hand.send_signal(signal.SIGTERM)
+            hand.wait(timeout=HANG_S)
+
+    assert run.returncode == 0, err
+    assert (f"no worker for role 'analyst': start one with python -m worker --role analyst "
+            f"--home {home}") in err
+    ((owner,),) = db_rows(home, "SELECT json_extract(m.body, '$.worker') FROM tasks t "
+                                "JOIN messages m ON m.kind = 'task.started' AND "
+                                "json_extract(m.body, '$.task_id') = t.id WHERE t.key = 'weigh'")
+    assert str(owner).startswith("analyst-")  # the hand-started worker's id
+    assert worker_roles(home) == {"coordinator", "analyst"}
