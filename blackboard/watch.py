@@ -11,10 +11,12 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-
-from watchfiles import Change, awatch
+from typing import TYPE_CHECKING
 
 from blackboard.layout import is_temp_name
+
+if TYPE_CHECKING:
+    from watchfiles import Change
 
 DEBOUNCE_MS = 50
 """How long changes are gathered into one batch: a write and its rename become one report."""
@@ -30,6 +32,10 @@ async def watch_changes(
 
     Ends when ``stop_event`` is set. Folders, deletions and temporary files are left out.
     """
+    # Imported here: watchfiles (with anyio and multiprocessing) is sizeable, and only a
+    # follower of the board needs it, not every worker and command that writes to it.
+    from watchfiles import awatch
+
     root = _watched_root(session_dir)
     async for changes in awatch(
         root,
@@ -58,4 +64,6 @@ def _changed_files(root: Path, changes: set[tuple[Change, str]]) -> list[str]:
 
 
 def _is_reported(change: Change, path: str) -> bool:
+    from watchfiles import Change
+
     return change != Change.deleted and not is_temp_name(os.path.basename(path))
