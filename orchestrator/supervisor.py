@@ -89,11 +89,6 @@ class Supervisor:
                 await self._start_role(role)
         self._keep(self._watch(), "supervisor-watch")
 
-    @property
-    def started_roles(self) -> set[str]:
-        """The roles whose workers this supervisor has started (and keeps alive)."""
-        return set(self._started_roles)
-
     async def _start_role(self, role: str) -> None:
         self._started_roles.add(role)
         for slot in self._slots:
