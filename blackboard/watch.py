@@ -32,7 +32,8 @@ async def watch_changes(
 
     Ends when ``stop_event`` is set. Folders, deletions and temporary files are left out.
     """
-    # Imported here: `import blackboard` stays light for processes that never follow one.
+    # Imported here: watchfiles (with anyio and multiprocessing) is sizeable, and only a
+    # follower of the board needs it, not every worker and command that writes to it.
     from watchfiles import awatch
 
     root = _watched_root(session_dir)

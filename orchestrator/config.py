@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
-from orchestrator.supervision import RoleWorkers
+from orchestrator.supervisor_config import RoleWorkers
 from skills.llm import LLMConfig
 from skills.roles import ROLES
 from taskqueue import DEFAULT_MAX_ATTEMPTS, SwarmError, describe_validation

@@ -94,7 +94,7 @@ def _check_role_and_skill(
     if task.role not in roles:
         known = ", ".join(sorted(roles))
         raise PlanFileError(f"{path}: task {task.id!r}: unknown role {task.role!r} "
-                            f"(roles with workers: {known})")
+                            f"(known roles: {known})")
     try:
         spec = registry.for_task(task.skill, task.role)
     except SwarmError as exc:

@@ -13,8 +13,8 @@ from orchestrator.config import SwarmConfig
 from orchestrator.follow import FollowEnd, Renderer, follow
 from orchestrator.pids import pid_alive
 from orchestrator.session_start import RunOptions
-from orchestrator.supervision import SupervisorConfig
 from orchestrator.supervisor import Supervisor
+from orchestrator.supervisor_config import SupervisorConfig
 from orchestrator.workspace import Workspace
 from taskqueue import (
     HUMAN_ROLE,
@@ -44,7 +44,7 @@ def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> S
         roles={name: role for name, role in roles.items()
                if role.workers > 0 and name != HUMAN_ROLE},
         worker=config.worker_settings(), heartbeat_timeout_s=config.heartbeat_timeout_s,
-        worker_env=config.llm.to_environment(),
+        worker_env=config.llm.to_environment(), start_roles_when_needed=True,
     )
 
 

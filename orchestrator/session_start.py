@@ -52,7 +52,9 @@ def prepare(
     corpus = (options.corpus or Path.cwd()).absolute()
     index = ws.index_path(corpus)
     _index_corpus(corpus, index)
-    roles = [name for name, role in config.roles.items() if role.workers > 0]
+    # Every configured role is known, with workers or not: a role set to 0 workers is
+    # served by workers started by hand (the session says so, and waits for one).
+    roles = list(config.roles)
     if options.review and options.plan is not None:
         raise SwarmError("--review asks the planner for a human review of its design; with "
                          f"--plan, add a task of role {HUMAN_ROLE!r} to the plan file instead")
@@ -69,10 +71,6 @@ def prepare(
                    "max_attempts": config.max_attempts,
                    **({"review": True} if options.review else {})},
         )]
-    missing = sorted({t.role for t in initial} - set(roles) - {HUMAN_ROLE})
-    if missing:
-        raise SwarmError(f"no workers for role(s) {missing}: set them in config.toml "
-                         "or with --workers ROLE=N")
     return request, options.model_copy(update={
         "corpus": corpus, "index": index, "initial_tasks": initial,
         "skills_dirs": [d.absolute() for d in options.skills_dirs],

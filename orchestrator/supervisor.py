@@ -19,8 +19,17 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.supervision import SupervisorConfig, worker_argv
-from taskqueue import WORKERS_CHANNEL, DiskFull, Store, StoreError, WorkerStatus, backoff_s
+from orchestrator.supervisor_config import SupervisorConfig, worker_argv
+from taskqueue import (
+    HUMAN_ROLE,
+    WORKERS_CHANNEL,
+    DiskFull,
+    Store,
+    StoreError,
+    TaskStatus,
+    WorkerStatus,
+    backoff_s,
+)
 from taskqueue.messages import WorkerCrashed
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
 
@@ -28,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # A worker that ran this long before crashing was healthy: its restart backoff starts over.
 HEALTHY_AFTER_S = 10.0
+# The least time between two counts of the tasks per role (see _start_roles_when_needed).
+ROLE_CHECK_GAP_S = 0.05
 
 
 @dataclass
@@ -60,6 +71,9 @@ class Supervisor:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.failing_roles: set[str] = set()
+        self._started_roles: set[str] = set()
+        # Roles with tasks and no slot here, already reported.
+        self._unserved_roles: set[str] = set()
         self._log_dir = config.home / "logs"
 
     @property
@@ -68,9 +82,59 @@ class Supervisor:
 
     async def start(self) -> None:
         self._log_dir.mkdir(parents=True, exist_ok=True)
-        for slot in self._slots:
-            await self._spawn(slot)
+        if self.config.start_roles_when_needed:
+            await self._start_needed_roles()
+            self._keep(self._start_roles_when_needed(), "supervisor-roles")
+        else:
+            for role in self.config.roles:
+                await self._start_role(role)
         self._keep(self._watch(), "supervisor-watch")
+
+    async def _start_role(self, role: str) -> None:
+        self._started_roles.add(role)
+        for slot in self._slots:
+            if slot.role == role:
+                await self._spawn(slot)
+
+    async def _start_roles_when_needed(self) -> None:
+        """Start a role's workers as soon as its first task appears."""
+        while not self._stopping:
+            seen = self._store.news_version
+            if self._started_roles >= set(self.config.roles):
+                # Only roles with no workers here are left to notice: no hurry.
+                await asyncio.sleep(self.config.watch_interval_s)
+            else:
+                # Every change wakes this loop: a short pause bounds the counting it costs.
+                await asyncio.sleep(ROLE_CHECK_GAP_S)
+                await self._store.wait_for_news(self.config.watch_interval_s, seen)
+            try:
+                await self._start_needed_roles()
+            except DiskFull as exc:
+                self._fail(exc)
+                return
+            except Exception:
+                logger.exception("supervisor could not count the tasks per role; trying again")
+
+    async def _start_needed_roles(self) -> None:
+        """Start the roles that have unfinished tasks; those with ready ones first."""
+        counts = await self._store.counts(self.config.session_id)
+        unfinished = {c.role for c in counts if not c.status.is_terminal} - {HUMAN_ROLE}
+        ready = {c.role for c in counts if c.status is TaskStatus.QUEUED}
+        for role in sorted(unfinished - self._started_roles, key=lambda r: (r not in ready, r)):
+            if role in self.config.roles:
+                await self._start_role(role)
+            elif role not in self._unserved_roles:
+                await self._report_unserved(role)
+
+    async def _report_unserved(self, role: str) -> None:
+        """A role with tasks but no workers here waits for a hand-started worker: say so,
+        once, unless one already serves it."""
+        self._unserved_roles.add(role)
+        serving = [w for w in await self._store.list_workers()
+                   if w.role == role and w.session_id in (None, self.config.session_id)]
+        if not serving:
+            logger.warning("no worker for role %r: start one with python -m worker --role %s "
+                           "--home %s", role, role, self.config.home)
 
     def _keep(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(coroutine, name=name)

@@ -25,8 +25,8 @@ from _bench_util import (
 from bench_queue import ROLE, percentile
 
 from orchestrator.pids import pid_alive
-from orchestrator.supervision import RoleWorkers, SupervisorConfig
 from orchestrator.supervisor import Supervisor
+from orchestrator.supervisor_config import RoleWorkers, SupervisorConfig
 from skills.builtin.noop import Noop
 from taskqueue import Message, NewTask, SqliteStore, TaskStatus, WorkerInfo, session_channel
 from worker.config import WorkerSettings

@@ -8,14 +8,16 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from blackboard import Blackboard
 from skills import (
+    SkillKind,
     SkillRegistry,
-    SkillResult,
     SkillSpec,
     TaskContext,
     UnknownSkill,
@@ -46,12 +48,18 @@ logger = logging.getLogger(__name__)
 # An orphaned worker gives its running tasks this long before it leaves anyway.
 ORPHAN_GRACE_S = 2.0
 
+# One attempt of a task, started when its job first runs: how it ended.
+Attempt = Callable[[], Awaitable[outcome.Outcome]]
+
 
 @dataclass
 class Running:
     task: Task
     context: TaskContext
     job: asyncio.Task[None]
+    # A legacy skill: it runs in a thread, which a cancellation cannot stop. (Taken to be
+    # still running whenever the job is cancelled before its outcome is recorded.)
+    in_thread: bool
     # The skill has returned or raised; only its outcome is being written.
     recording: bool = False
 
@@ -147,38 +155,38 @@ class Worker:
             waiter.cancel()
 
     def _start(self, task: Task) -> None:
-        spec: SkillSpec | UnknownSkill
+        timeout_s = task.timeout_s or self.config.task_timeout_s
         try:
             spec = self._registry.for_task(task.skill, task.role)
         except UnknownSkill as exc:
-            spec = exc
-        skill_name = spec.name if isinstance(spec, SkillSpec) else task.skill or ""
+            # Nothing to run: the task fails at once, recorded like any other outcome.
+            self._launch(task, self._context(task, task.skill or ""),
+                         partial(_decided, outcome.classify(exc, timeout_s)), in_thread=False)
+            return
+        context = self._context(task, spec.name)
+        self._launch(task, context, partial(_attempt, spec, context, timeout_s),
+                     in_thread=spec.kind is SkillKind.LEGACY)
+
+    def _context(self, task: Task, skill_name: str) -> TaskContext:
         context = TaskContext(self._store, task, worker_id=self.id, skill=skill_name,
                               board=self._board_for(task.session_id))
         if self._model is not None:
             context.llm = self._model.for_task(task, context.progress_note)
-        job = asyncio.create_task(self._run_one(task, spec, context), name=f"task-{task.id}")
-        self._running[task.id] = Running(task, context, job)
+        return context
 
-    async def _run_one(
-        self, task: Task, spec: SkillSpec | UnknownSkill, context: TaskContext
-    ) -> None:
-        timeout_s = task.timeout_s or self.config.task_timeout_s
-        result: SkillResult | None = None
-        error: BaseException | None = None
+    def _launch(self, task: Task, context: TaskContext,
+                attempt: Attempt, *, in_thread: bool) -> None:
+        job = asyncio.create_task(self._run_one(task, attempt), name=f"task-{task.id}")
+        self._running[task.id] = Running(task, context, job, in_thread)
+
+    async def _run_one(self, task: Task, attempt: Attempt) -> None:
         try:
-            if isinstance(spec, UnknownSkill):
-                raise spec
-            result = await run_skill(spec, context, timeout_s)
+            ended = await attempt()
         except asyncio.CancelledError:
-            # Cancelled because the task was cancelled or the grace period ran out:
-            # the store already says what happens to it.
-            self._running.pop(task.id, None)
-            self._slot_freed.set()
+            # Cancelled because the task was cancelled or lost, or the grace period ran
+            # out: the store already says what happens to it.
+            self._give_up(task)
             raise
-        except Exception as exc:
-            error = exc
-        ended = outcome.classify(error, result, timeout_s)
         if running := self._running.get(task.id):
             running.recording = True
         if ended.recycle_worker:
@@ -200,6 +208,21 @@ class Worker:
         finally:
             self._running.pop(task.id, None)
             self._slot_freed.set()
+
+    def _give_up(self, task: Task) -> None:
+        """Forget a cancelled run. A sync skill's thread runs on and cannot be stopped:
+        this worker leaves at once (its process exits without waiting for the thread)
+        rather than keep the thread's slot, and anyone stopping it, waiting."""
+        running = self._running.pop(task.id, None)
+        self._slot_freed.set()
+        if running is None or not running.in_thread:
+            return
+        self.stuck_threads = True
+        reason = f"task {task.id} was cancelled, but its sync skill's thread cannot be stopped"
+        if self._stopping.is_set():
+            logger.warning("worker %s: %s; leaving without it", self.id, reason)
+        else:
+            self._recycle(reason, stuck=True)
 
     async def _claim_settled(self) -> None:
         """Wait for a claim begun before the stop: a retried task recorded while it is
@@ -311,3 +334,17 @@ class Worker:
             logger.error("worker %s could not give its tasks back: %s", self.id, exc)
         finally:
             await self._store.close()
+
+
+async def _attempt(spec: SkillSpec, context: TaskContext, timeout_s: float) -> outcome.Outcome:
+    """Run the skill once; how it ended, as an outcome (cancellation passes through)."""
+    try:
+        result = await run_skill(spec, context, timeout_s)
+    except Exception as exc:
+        return outcome.classify(exc, timeout_s)
+    return outcome.Outcome(result=result)
+
+
+async def _decided(ended: outcome.Outcome) -> outcome.Outcome:
+    """An outcome known before anything ran (the task's skill does not exist)."""
+    return ended

@@ -31,15 +31,14 @@ class Outcome:
     disk_full: bool = False
 
 
-def is_disk_full(exc: BaseException) -> bool:
+def is_disk_full(exc: Exception) -> bool:
     """The database, or a file a skill wrote (the blackboard), met a full disk."""
     return isinstance(exc, DiskFull) or (
         isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT))
 
 
-def classify(exc: BaseException | None, result: SkillResult | None, timeout_s: float) -> Outcome:
-    if exc is None:
-        return Outcome(result=result)
+def classify(exc: Exception, timeout_s: float) -> Outcome:
+    """How an attempt that raised `exc` ended: retried, failed for good, or timed out."""
     if is_disk_full(exc):
         return Outcome(error=f"the disk is full: {exc}", disk_full=True)
     if isinstance(exc, Retry):

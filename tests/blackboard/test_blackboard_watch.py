@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -114,3 +115,13 @@ async def test_watching_a_missing_session_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BlackboardFileNotFound):
         async for _ in missing.watch():
             pass
+
+
+def test_a_process_that_only_writes_the_board_does_not_import_the_watcher() -> None:
+    """watchfiles (with anyio and multiprocessing) is imported by a follower only: every
+    worker process writes to the board and would pay its memory for nothing."""
+    check = "import sys, blackboard; print(sorted(m for m in sys.modules if 'watchfiles' in m))"
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                            cwd=PROJECT_ROOT, timeout=60, check=True)
+
+    assert result.stdout.strip() == "[]"

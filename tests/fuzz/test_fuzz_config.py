@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from orchestrator.config import load_config
 from orchestrator.session_run import supervisor_config
-from orchestrator.supervision import worker_argv
+from orchestrator.supervisor_config import worker_argv
 from orchestrator.workspace import Workspace
 from skills.llm import load_llm_config
 from support import toml_text

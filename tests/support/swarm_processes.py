@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from blackboard import Blackboard, BlackboardFile
-from orchestrator.supervision import RoleWorkers, SupervisorConfig
 from orchestrator.supervisor import Supervisor
+from orchestrator.supervisor_config import RoleWorkers, SupervisorConfig
 from taskqueue import (
     WORKERS_CHANNEL,
     Message,

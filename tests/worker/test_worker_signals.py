@@ -73,7 +73,7 @@ SUPERVISOR_SCRIPT = """
     import sys
     from pathlib import Path
 
-    from orchestrator.supervision import RoleWorkers, SupervisorConfig, WorkerSettings
+    from orchestrator.supervisor_config import RoleWorkers, SupervisorConfig, WorkerSettings
     from orchestrator.supervisor import Supervisor
     from taskqueue import SqliteStore
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config import load_config
-from orchestrator.supervision import RoleWorkers, SupervisorConfig, worker_argv
+from orchestrator.supervisor_config import RoleWorkers, SupervisorConfig, worker_argv
 from skills.llm import LLMConfig, LLMConfigError, load_llm_config
 
 

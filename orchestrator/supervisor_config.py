@@ -1,4 +1,5 @@
-"""What the supervisor runs: which workers, with which settings, and how it restarts them."""
+"""The supervisor's configuration: which workers it keeps, with which settings, how it
+watches and restarts them, and the command line each worker is started with."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ class SupervisorConfig(BaseModel):
     session_id: str | None = None
     skills_dirs: list[Path] = Field(default_factory=list)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    # Start a role's workers once its tasks appear (queued, blocked or running) rather
+    # than every role's at once; a role with tasks and no workers here is reported.
+    start_roles_when_needed: bool = False
     # A worker silent this long is taken to be hung and is killed.
     heartbeat_timeout_s: float = Field(default=10.0, gt=0)
     # A started worker has this long to register before it is taken to be stuck.
