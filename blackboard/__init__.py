@@ -1,10 +1,10 @@
 """The per-session blackboard: a directory of Markdown files with front matter.
 
 ``Blackboard(root, session_id)`` is the whole API: confined paths, atomic writes that never
-replace another task's file, reading, listing, a tree for the CLI, and a live watcher.
+replace another task's file, reading, listing and a tree for the CLI.
 """
 
-from blackboard.board import Blackboard, BlackboardFile, OnWrite
+from blackboard.board import Blackboard, BlackboardFile
 from blackboard.errors import (
     BlackboardError,
     BlackboardFileNotFound,
@@ -46,7 +46,6 @@ __all__ = [
     "FrontMatter",
     "InvalidBlackboardPath",
     "InvalidSessionId",
-    "OnWrite",
     "OverwriteRefused",
     "PathOutsideSession",
     "TextNotEncodable",

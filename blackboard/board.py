@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,12 +23,6 @@ from blackboard.frontmatter import FrontMatter, render, split
 from blackboard.layout import FOLDERS, output_name
 from blackboard.listing import list_files, render_tree
 from blackboard.paths import ConfinedPath, confine
-from blackboard.watch import watch_changes
-
-logger = logging.getLogger(__name__)
-
-OnWrite = Callable[[str, FrontMatter | None], None]
-"""Called after each successful write with the file's relative path and front matter."""
 
 Clock = Callable[[], datetime]
 
@@ -56,7 +48,7 @@ class Blackboard:
 
     Every path given to it is relative to the session and confined to it; every write is
     atomic, carries front matter, and never replaces a file another task wrote. It knows
-    nothing of the queue or the bus: ``on_write`` lets the layer above announce writes.
+    nothing of the queue or the bus: the layer above announces what it writes.
     """
 
     def __init__(
@@ -64,7 +56,6 @@ class Blackboard:
         root: Path,
         session_id: str,
         *,
-        on_write: OnWrite | None = None,
         clock: Clock = _utc_now,
     ) -> None:
         if not _SESSION_ID.fullmatch(session_id):
@@ -73,7 +64,6 @@ class Blackboard:
             )
         self._root = Path(root).absolute()
         self._session_id = session_id
-        self._on_write = on_write
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -117,7 +107,6 @@ class Blackboard:
         self._make_parent(path, target)
         write_atomic(target.absolute, data,
                      check=lambda: self._refuse_foreign_overwrite(path, target, stamped.task))
-        self._announce(target.relative, stamped)
         return target.absolute
 
     def write_output(self, folder: str, stem: str, text: str, meta: FrontMatter) -> Path:
@@ -162,14 +151,6 @@ class Blackboard:
         self._require_session()
         return render_tree(self.path, self._session_id)
 
-    async def watch(
-        self, stop_event: asyncio.Event | None = None
-    ) -> AsyncIterator[builtins.list[str]]:
-        """Yield batches of relative paths of files added or modified, until ``stop_event``."""
-        self._require_session()
-        async for paths in watch_changes(self.path, stop_event):
-            yield paths
-
     def _stamp(self, meta: FrontMatter | None) -> FrontMatter:
         meta = meta if meta is not None else FrontMatter()
         if meta.time is not None:
@@ -206,15 +187,6 @@ class Blackboard:
             raise InvalidBlackboardPath(path, self._session_id, "it is a folder") from None
         # A hand-written file in another encoding still reads, with stand-ins for bad bytes.
         return raw.decode("utf-8", errors="replace")
-
-    def _announce(self, relative: str, meta: FrontMatter) -> None:
-        if self._on_write is None:
-            return
-        try:
-            self._on_write(relative, meta)
-        except Exception:
-            # The file is written; a failing listener must not make the write look failed.
-            logger.exception("blackboard on_write callback failed for %s", relative)
 
     def _require_session(self) -> None:
         if not self.exists():

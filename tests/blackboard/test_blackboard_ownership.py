@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import pickle
-from pathlib import Path
 
 import pytest
 
@@ -96,32 +94,3 @@ def test_refusal_survives_pickling_across_processes() -> None:
     assert isinstance(copy, OverwriteRefused)
     assert str(copy) == str(error)
 
-
-def test_on_write_is_called_after_each_write_with_the_relative_path(tmp_path: Path) -> None:
-    written: list[tuple[str, int | None]] = []
-
-    def record(path: str, meta: FrontMatter | None) -> None:
-        assert (tmp_path / "s1" / path).is_file()
-        written.append((path, meta.task if meta is not None else None))
-
-    board = Blackboard(tmp_path, "s1", on_write=record)
-    board.write("context.md", "request")
-    board.write_output("findings", "x", "body", FrontMatter(task=2, attempt=1))
-    with pytest.raises(OverwriteRefused):
-        board.write("findings/x--t2-a1.md", "body", FrontMatter(task=3))
-
-    assert written == [("context.md", None), ("findings/x--t2-a1.md", 2)]
-
-
-def test_failing_on_write_is_logged_and_the_write_stands(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    def broken(path: str, meta: FrontMatter | None) -> None:
-        raise RuntimeError("bus is down")
-
-    board = Blackboard(tmp_path, "s1", on_write=broken)
-    with caplog.at_level(logging.ERROR, logger="blackboard.board"):
-        board.write("findings/a.md", "body")
-
-    assert board.read("findings/a.md").body == "body"
-    assert "on_write callback failed for findings/a.md" in caplog.text
