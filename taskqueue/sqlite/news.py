@@ -19,8 +19,6 @@ import contextlib
 import logging
 from pathlib import Path
 
-import watchfiles
-
 from taskqueue.sqlite.inotify import FolderWatch
 
 logger = logging.getLogger(__name__)
@@ -122,6 +120,10 @@ class News:
             self._listening = False
 
     async def _watch(self) -> None:
+        # Imported here: on Linux inotify serves, and an idle worker need not carry
+        # watchfiles (with anyio and multiprocessing) in its memory.
+        import watchfiles
+
         watched = self._watched
         try:
             async for _changes in watchfiles.awatch(

@@ -36,4 +36,20 @@ def test_sqlite_store_is_still_importable_from_taskqueue() -> None:
         "from taskqueue.sqlite import SqliteStore as Direct\n"
         "assert SqliteStore is Direct")
 
-    assert loaded >= set(BACKEND_MODULES)
+    assert loaded >= {"aiosqlite", "taskqueue.sqlite"}
+
+
+def test_a_store_waiting_for_news_on_linux_does_not_load_watchfiles(tmp_path: Path) -> None:
+    # inotify serves on Linux; watchfiles is the fallback, and an idle worker's memory
+    # would carry it (with anyio and multiprocessing) for nothing.
+    loaded = modules_loaded_by(
+        "import asyncio\n"
+        "from pathlib import Path\n"
+        "from taskqueue.sqlite import SqliteStore\n"
+        "async def wait() -> None:\n"
+        f"    store = await SqliteStore.open(Path({str(tmp_path / 'swarm.db')!r}))\n"
+        "    await store.wait_for_news(0.05)\n"
+        "    await store.close()\n"
+        "asyncio.run(wait())")
+
+    assert "watchfiles" not in loaded
