@@ -20,6 +20,10 @@ class RoleWorkers(BaseModel):
     concurrency: int = Field(default=1, ge=1, le=1024)
 
 
+HEARTBEAT_TIMEOUT_S = 10.0
+"""How long a worker may be silent before it is taken to be hung and is killed."""
+
+
 class SupervisorConfig(BaseModel):
     """Which workers to keep alive and how to watch them."""
 
@@ -31,8 +35,7 @@ class SupervisorConfig(BaseModel):
     # Start a role's workers once its tasks appear (queued, blocked or running) rather
     # than every role's at once; a role with tasks and no workers here is reported.
     start_roles_when_needed: bool = False
-    # A worker silent this long is taken to be hung and is killed.
-    heartbeat_timeout_s: float = Field(default=10.0, gt=0)
+    heartbeat_timeout_s: float = Field(default=HEARTBEAT_TIMEOUT_S, gt=0)
     # A started worker has this long to register before it is taken to be stuck.
     startup_timeout_s: float = Field(default=30.0, gt=0)
     watch_interval_s: float = Field(default=0.5, gt=0)
