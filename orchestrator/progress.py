@@ -8,6 +8,7 @@ import time
 from typing import TextIO
 
 from orchestrator.follow import Progress
+from orchestrator.printable import printable
 from taskqueue import Message, error_headline
 
 STATUS_ORDER = ("blocked", "queued", "running", "done", "failed", "dead", "cancelled")
@@ -77,7 +78,8 @@ class PlainRenderer:
     def event(self, message: Message, progress: Progress) -> None:
         for line in [describe(message), *human_lines(message, progress)]:
             if line:
-                print(f"[{elapsed(progress.started)}] {line}", file=self._out, flush=True)
+                print(f"[{elapsed(progress.started)}] {printable(line)}", file=self._out,
+                      flush=True)
 
     def snapshot(self, progress: Progress) -> None:
         line = status_line(progress).split("] ", 1)[1]
@@ -141,7 +143,7 @@ class LiveRenderer:
             lines.append(f'    #{task_id} waits for a human: swarm answer {task_id} "..."')
         # Move up over the last block and clear it, print new notes, then the block.
         erase = f"\x1b[{self._drawn_lines}F\x1b[J" if self._drawn_lines else ""
-        text = "\n".join([*self._notes, *lines])
+        text = "\n".join(printable(line) for line in [*self._notes, *lines])
         self._notes.clear()
         print(erase + text, file=self._out, flush=True)
         self._drawn_lines = len(lines)

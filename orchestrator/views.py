@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from orchestrator.printable import printable
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.writing.usage_footer import describe_usage
@@ -26,7 +27,7 @@ def age(since: float) -> str:
 
 
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
-    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    cells = [[str(c) for c in headers], *[[printable(str(c)) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -152,5 +153,5 @@ def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:
         click.echo(table([(s.name, s.kind, ",".join(s.roles) or "any", s.origin)
                           for s in specs], ("SKILL", "KIND", "ROLES", "ORIGIN")))
         for failure in failures:
-            click.echo(f"failed to load: {failure.error}", err=True)
+            click.echo(f"failed to load: {printable(failure.error)}", err=True)
     return 1 if failures else 0
