@@ -8,8 +8,8 @@ import time
 from typing import TextIO
 
 from orchestrator.follow import Progress
-from orchestrator.printable import printable
 from taskqueue import Message, error_headline
+from taskqueue.printable import printable
 
 STATUS_ORDER = ("blocked", "queued", "running", "done", "failed", "dead", "cancelled")
 # Messages worth a line of their own in plain output.

@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
-from orchestrator.printable import printable
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.writing.usage_footer import describe_usage
 from taskqueue import Session, Store, SwarmError, Task, TaskStatus, UsageTotals, error_headline
+from taskqueue.printable import printable
 
 
 def age(since: float) -> str:

@@ -7,11 +7,10 @@ import time
 from pathlib import Path
 
 from orchestrator.follow import Progress
-from orchestrator.printable import printable
 from orchestrator.progress import LiveRenderer, PlainRenderer
 from support.cli import swarm
 from support.dashboard import seed_session
-from taskqueue import HUMAN_ROLE, Message, NewTask
+from taskqueue import HUMAN_ROLE, Message, NewTask, printable
 
 RETITLE = "\x1b]0;pwned\x07"
 CLEAR = "\x1b[2J"
