@@ -291,3 +291,32 @@ def test_entry_points_are_loaded_and_broken_ones_are_failures(entry_point_dist: 
     assert failures[number] == (
         f"{number}: an entry point must name a skill class or a list of them")
     assert failures[missing].startswith(f"{missing}: failed to load: ModuleNotFoundError:")
+
+
+def test_file_broken_by_an_edit_keeps_its_last_good_version_until_fixed(
+    tmp_path: Path,
+) -> None:
+    source = """
+        class Versioned:
+            def execute(self) -> str:
+                return "{version}"
+    """
+    path = write_skill(tmp_path, "versioned", source.format(version="v1"))
+    registry = loaded(tmp_path)
+
+    write_skill(tmp_path, "versioned", "class Versioned(:\n")
+    os.utime(path, ns=(path.stat().st_mtime_ns + 1000,) * 2)
+    assert registry.refresh() == [path]
+
+    assert registry.get("versioned").cls().execute() == "v1"
+    [failure] = registry.failures
+    assert failure.origin == str(path)
+    assert f"{path}:1: failed to import: SyntaxError" in failure.error
+    assert "the last good version stays loaded (versioned)" in failure.error
+
+    write_skill(tmp_path, "versioned", source.format(version="v2"))
+    os.utime(path, ns=(path.stat().st_mtime_ns + 2000,) * 2)
+    assert registry.refresh() == [path]
+    assert registry.get("versioned").cls().execute() == "v2"
+    assert registry.failures == []
+
