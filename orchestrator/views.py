@@ -13,6 +13,7 @@ import click
 
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
+from skills.isolation import check_in_child
 from skills.writing.usage_footer import describe_usage
 from taskqueue import Session, Store, SwarmError, Task, TaskStatus, UsageTotals, error_headline
 from taskqueue.printable import printable
@@ -143,7 +144,7 @@ def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:
     for directory in skills_dirs:
         if not directory.is_dir():
             raise SwarmError(f"--skills-dir {directory}: no such directory")
-    registry = SkillRegistry.standard(skills_dirs, ws.home)
+    registry = SkillRegistry.standard(skills_dirs, ws.home, check_file=check_in_child)
     specs, failures = registry.specs(), registry.failures
     if as_json:
         emit_json({"skills": [{"name": s.name, "kind": s.kind, "roles": list(s.roles),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from skills import SkillKind, SkillLoadError, SkillRegistry, UnknownSkill
+from skills.isolation import ChildCheck
 from support.swarm_processes import write_skill
 
 
@@ -320,3 +321,23 @@ def test_file_broken_by_an_edit_keeps_its_last_good_version_until_fixed(
     assert registry.get("versioned").cls().execute() == "v2"
     assert registry.failures == []
 
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("import os\nos._exit(42)\n", "exited with status 42 while loading"),
+    ("import time\ntime.sleep(3600)\n", "took longer than 2 s to load"),
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+     "was killed by SIGSEGV while loading"),
+], ids=["exits", "hangs", "crashes"])
+def test_file_that_ends_or_hangs_its_importer_is_a_failure_checked_in_a_child(
+    tmp_path: Path, source: str, reason: str,
+) -> None:
+    write_fine_skill(tmp_path)
+    bad = write_skill(tmp_path, "bad", source)
+    check = ChildCheck(timeout_s=2)
+
+    registry = SkillRegistry(check_file=check)
+    registry.add_directory(tmp_path)
+
+    assert [s.name for s in registry.specs()] == ["fine"]
+    assert [f.error for f in registry.failures] == [f"{bad}: {reason}"]
+    assert check.refused == [f"{bad}: {reason}"]
