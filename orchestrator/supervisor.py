@@ -60,6 +60,8 @@ class Supervisor:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.failing_roles: set[str] = set()
+        # The last crash of each role, in words: the reason its tasks fail when it keeps on.
+        self.last_crash: dict[str, str] = {}
         self._log_dir = config.home / "logs"
 
     @property
@@ -137,6 +139,7 @@ class Supervisor:
             delay = 0.0
         else:
             delay = self._count_crash(slot)
+            self.last_crash[slot.role] = f"worker {worker_id} {reason}"
             await self._store.publish(WORKERS_CHANNEL, WorkerCrashed(
                 worker=worker_id, role=slot.role, pid=pid,
                 exit_code=code if code >= 0 else None, signal=-code if code < 0 else None,
