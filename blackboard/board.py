@@ -131,6 +131,16 @@ class Blackboard:
         front_matter, body = split(self._read_whole(path, target))
         return BlackboardFile(path=target.relative, front_matter=front_matter, body=body)
 
+    def locate(self, path: str) -> Path:
+        """Where the file at ``path`` lies, checked to be a file inside the session, for a
+        caller that reads it in parts (a big file is streamed, not read whole)."""
+        target = confine(self.path, path, self._session_id)
+        if target.absolute.is_dir():
+            raise InvalidBlackboardPath(path, self._session_id, "it is a folder")
+        if not target.absolute.is_file():
+            raise BlackboardFileNotFound(target.relative, self._session_id)
+        return target.absolute
+
     def read_text(self, path: str) -> str:
         """The file's whole text, front matter included, as ``cat`` shows it."""
         return self._read_whole(path, confine(self.path, path, self._session_id))

@@ -1,13 +1,15 @@
 """Confinement: every path a caller gives is resolved inside the session directory.
 
-A path is refused before any file is touched when it is empty, holds a NUL byte or a
-backslash, is absolute, has a '..' component, names a temporary file, holds text UTF-8
-cannot encode, is too long for the file system, or reaches through a symlink (a file or
-any folder on the way) to somewhere outside the session.
+A path is refused before any file is touched when it is empty, holds a NUL byte, a
+control character (a newline) or a backslash, is absolute, has a '..' component, names a
+temporary file, holds text UTF-8 cannot encode, is too long for the file system, or
+reaches through a symlink (a file or any folder on the way) to somewhere outside the
+session.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -19,6 +21,8 @@ from blackboard.layout import is_temp_name, temp_name
 TEMP_OVERHEAD_BYTES = len(temp_name("", "0" * 12))
 NAME_MAX_BYTES = 255 - TEMP_OVERHEAD_BYTES
 PATH_MAX_BYTES = 4096
+# C0 controls, DEL and C1 (NUL has its own message above).
+_CONTROL = re.compile(r"[\x01-\x1f\x7f-\x9f]")
 
 
 class ConfinedPath(NamedTuple):
@@ -60,6 +64,11 @@ def _normalize(path: str, session_id: str, *, allow_root: bool) -> str:
         raise InvalidBlackboardPath(path, session_id, "the path is empty")
     if "\x00" in path:
         raise InvalidBlackboardPath(path, session_id, "a NUL byte is not allowed")
+    control = _CONTROL.search(path)
+    if control:
+        # A newline in a name would split the line that cites it (a heading, a listing).
+        raise InvalidBlackboardPath(
+            path, session_id, f"a control character ({control.group()!r}) is not allowed")
     if "\\" in path:
         # A backslash is a separator on Windows and a plain character on POSIX; refusing it
         # keeps one meaning everywhere.

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from orchestrator.follow import Progress
 from taskqueue import Message, error_headline
+from taskqueue.printable import printable
 
 STATUS_ORDER = ("blocked", "queued", "running", "done", "failed", "dead", "cancelled")
 # Messages worth a line of their own in plain output.
@@ -90,7 +91,7 @@ class PlainRenderer:
     def event(self, message: Message, progress: Progress) -> None:
         for line in [describe(message), *human_lines(message, progress)]:
             if line:
-                print(f"{stamp(message, progress)} {line}", file=self._out, flush=True)
+                print(f"{stamp(message, progress)} {printable(line)}", file=self._out, flush=True)
 
     def snapshot(self, progress: Progress) -> None:
         moment, line = status_line(progress).split(" ", 1)
@@ -154,7 +155,7 @@ class LiveRenderer:
             lines.append(f'    #{task_id} waits for a human: swarm answer {task_id} "..."')
         # Move up over the last block and clear it, print new notes, then the block.
         erase = f"\x1b[{self._drawn_lines}F\x1b[J" if self._drawn_lines else ""
-        text = "\n".join([*self._notes, *lines])
+        text = "\n".join(printable(line) for line in [*self._notes, *lines])
         self._notes.clear()
         print(erase + text, file=self._out, flush=True)
         self._drawn_lines = len(lines)

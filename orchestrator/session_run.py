@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 from orchestrator.config import SwarmConfig
+from orchestrator.crash_loops import fail_tasks_of_crashing_roles
 from orchestrator.follow import FollowEnd, Renderer, follow
 from orchestrator.pids import pid_alive
 from orchestrator.session_start import RunOptions
@@ -22,8 +23,10 @@ from taskqueue import (
     Session,
     SessionStatus,
     Store,
+    Task,
     TaskStatus,
     WorkerStatus,
+    error_headline,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,10 +68,15 @@ async def run_session(
             loop.add_signal_handler(signum, stop.set)
         supervisor = Supervisor(supervisor_config(ws, config, session), store,
                                 on_failure=stop.set)
+        sweep: asyncio.Task[None] | None = None
         try:
             await supervisor.start()
+            sweep = asyncio.create_task(
+                fail_tasks_of_crashing_roles(store, supervisor, session.id))
             end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
         finally:
+            if sweep is not None:
+                sweep.cancel()
             await asyncio.shield(supervisor.stop())
         if supervisor.failure is not None:
             raise supervisor.failure
@@ -95,7 +103,8 @@ async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd)
     ok = report.exists() and not lost
     await store.finish_session(session_id, SessionStatus.DONE if ok else SessionStatus.FAILED)
     if not report.exists():
-        return EXIT_TASKS_FAILED, "no report was written: the synthesis did not run"
+        return EXIT_TASKS_FAILED, ("no report was written: the synthesis did not run"
+                                   + (f"; {_lost_task(lost[0])}" if lost else ""))
     if lost:
         names = ", ".join(f"#{t.id} {t.role}/{t.skill or '-'} ({t.status})" for t in lost)
         return EXIT_TASKS_FAILED, f"report written, but some tasks did not finish: {names}"
@@ -106,6 +115,12 @@ async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd)
         return EXIT_OK, (f"report written ({done} tasks done; {len(cancelled)} cancelled: "
                          f"{'; '.join(reasons)})")
     return EXIT_OK, f"report written ({done} tasks done)"
+
+
+def _lost_task(task: Task) -> str:
+    """`#1 planner/plan (failed): why`, the first lost task saying why the run fell short."""
+    return (f"#{task.id} {task.role}/{task.skill or '-'} ({task.status}): "
+            f"{error_headline(task.error)}")
 
 
 async def release_leases_of_dead_workers(store: Store) -> list[int]:

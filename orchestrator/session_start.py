@@ -14,6 +14,7 @@ from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
+from skills.isolation import ChildCheck
 from skills.offline import CorpusError, CorpusIndex
 from skills.roles import DEFAULT_SKILL_FOR_ROLE, PLANNER, RESEARCHER
 from skills.writing.plan_md import render_plan_md
@@ -47,8 +48,15 @@ def prepare(
     for directory in options.skills_dirs:
         if not directory.is_dir():
             raise SwarmError(f"--skills-dir {directory}: no such directory")
-    # Absolute, as the home is: the home's `skills/` given relative is read once.
-    registry = SkillRegistry.standard([d.absolute() for d in options.skills_dirs], ws.home)
+    # Absolute, as the home is: the home's `skills/` given relative is read once. Each
+    # skill file is imported in a child first: one that exits or hangs at import stops
+    # this check with its name, instead of ending or hanging the command.
+    check = ChildCheck()
+    registry = SkillRegistry.standard([d.absolute() for d in options.skills_dirs], ws.home,
+                                      check_file=check)
+    if check.refused:
+        raise SwarmError(f"skill file {check.refused[0]}; fix or remove it (its workers "
+                         "would die loading it)")
     corpus = (options.corpus or Path.cwd()).absolute()
     index = ws.index_path(corpus)
     _index_corpus(corpus, index)

@@ -74,6 +74,8 @@ class Supervisor:
         self._started_roles: set[str] = set()
         # Roles with tasks and no slot here, already reported.
         self._unserved_roles: set[str] = set()
+        # The last crash of each role, in words: the reason its tasks fail when it keeps on.
+        self.last_crash: dict[str, str] = {}
         self._log_dir = config.home / "logs"
 
     @property
@@ -201,6 +203,7 @@ class Supervisor:
             delay = 0.0
         else:
             delay = self._count_crash(slot)
+            self.last_crash[slot.role] = f"worker {worker_id} {reason}"
             await self._store.publish(WORKERS_CHANNEL, WorkerCrashed(
                 worker=worker_id, role=slot.role, pid=pid,
                 exit_code=code if code >= 0 else None, signal=-code if code < 0 else None,

@@ -15,8 +15,10 @@ import click
 
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
+from skills.isolation import check_in_child
 from skills.writing.usage_footer import describe_usage
 from taskqueue import Session, Store, SwarmError, Task, TaskStatus, UsageTotals, error_headline
+from taskqueue.printable import printable
 
 # The parent of every logger of the skills package (the registry's among them).
 SKILLS_LOGGER = "skills"
@@ -31,7 +33,7 @@ def age(since: float) -> str:
 
 
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
-    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    cells = [[str(c) for c in headers], *[[printable(str(c)) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -150,7 +152,8 @@ def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:
     with _skill_warnings_muted():
         # Absolute, as the home is: a directory given relative that is also the home's
         # `skills/` is then read once, not twice under two names.
-        registry = SkillRegistry.standard([d.absolute() for d in skills_dirs], ws.home)
+        registry = SkillRegistry.standard([d.absolute() for d in skills_dirs], ws.home,
+                                          check_file=check_in_child)
     specs, failures = registry.specs(), registry.failures
     if as_json:
         emit_json({"skills": [{"name": s.name, "kind": s.kind, "roles": list(s.roles),
@@ -160,7 +163,7 @@ def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:
         click.echo(table([(s.name, s.kind, ",".join(s.roles) or "any", s.origin)
                           for s in specs], ("SKILL", "KIND", "ROLES", "ORIGIN")))
         for failure in failures:
-            click.echo(f"failed to load: {failure.error}", err=True)
+            click.echo(f"failed to load: {printable(failure.error)}", err=True)
     return 1 if failures else 0
 
 

@@ -55,7 +55,21 @@ class Workspace:
             ) from exc
 
     async def open_store(self, sender: str = "orchestrator") -> SqliteStore:
-        return await SqliteStore.open(self.db_path, sender=sender)
+        """The workspace's store; read-only when this process cannot write the workspace
+        (a read-only copy): the commands that only read still work."""
+        return await SqliteStore.open(self.db_path, sender=sender,
+                                      read_only=not self.store_writable())
+
+    def store_writable(self) -> bool:
+        """Whether the database (or, before it exists, its folder) can be written, with
+        the folder that must hold its -wal and -shm files."""
+        folder = self.db_path.parent
+        if not folder.exists():
+            return True  # created on open, or refused there with the reason
+        writable = os.access(folder, os.W_OK | os.X_OK)
+        if self.db_path.exists():
+            writable = writable and os.access(self.db_path, os.W_OK)
+        return writable
 
     def board(self, session_id: str) -> Blackboard:
         return Blackboard(self.home / "blackboard", session_id)

@@ -2,13 +2,15 @@
 
 A duplicate name or a file that fails to import is recorded in `failures` and listed by
 `swarm skills`; it never replaces a skill already registered. Skill directories are
-re-read when a file changes (`refresh`), so running workers pick up edited skills.
+re-read when a file changes (`refresh`), so running workers pick up edited skills; a file
+that breaks on an edit keeps its last good version until it is fixed. The CLI vets each
+file in a child process first (`check_file`, see `skills.isolation`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -21,6 +23,10 @@ from skills.roles import default_skill
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "swarm.skills"
+
+
+FileCheck = Callable[[Path], str | None]
+"""Vets a skill file before it is imported: None, or why it must not be."""
 
 
 @dataclass(frozen=True)
@@ -38,16 +44,20 @@ class _FileState:
 class SkillRegistry:
     """Every skill this process can run, by name."""
 
-    def __init__(self) -> None:
+    def __init__(self, check_file: FileCheck | None = None) -> None:
+        # Called before a skill file is imported here; what it returns is why not to.
+        self._check_file = check_file
         self._specs: dict[str, SkillSpec] = {}
         self._failures: dict[str, list[LoadFailure]] = {}
         self._directories: list[Path] = []
         self._files: dict[Path, _FileState] = {}
 
     @classmethod
-    def standard(cls, skills_dirs: Iterable[Path], home: Path) -> SkillRegistry:
-        """Built-ins, entry points, the given directories and `<home>/skills` if present."""
-        registry = cls()
+    def standard(cls, skills_dirs: Iterable[Path], home: Path,
+                 check_file: FileCheck | None = None) -> SkillRegistry:
+        """Built-ins, entry points, the given directories and `<home>/skills` if present;
+        `check_file` (say, `skills.isolation.check_in_child`) vets each file first."""
+        registry = cls(check_file)
         registry.add_builtins()
         registry.add_entry_points()
         for directory in skills_dirs:
@@ -111,17 +121,23 @@ class SkillRegistry:
         self.refresh()
 
     def refresh(self) -> list[Path]:
-        """Reload the skill files that were added, changed or removed; returns them."""
+        """Reload the skill files that were added, changed or removed; returns them.
+
+        A file that breaks (a syntax error mid-edit) keeps its last good version: its
+        skills stay registered, its failure is recorded and logged, and the next good
+        save replaces them.
+        """
         current = {path: _state(path) for d in self._directories for path in _skill_files(d)}
         changed = sorted(
             [p for p, s in current.items() if self._files.get(p) != s]
             + [p for p in self._files if p not in current]
         )
         for path in changed:
-            self._forget(str(path))
+            if path not in current:
+                self._forget(str(path))
         for path in changed:
             if path in current:
-                self._load(path)
+                self._reload(path)
         self._files = current
         return changed
 
@@ -130,19 +146,38 @@ class SkillRegistry:
         for name in [n for n, s in self._specs.items() if s.origin == origin]:
             del self._specs[name]
 
-    def _load(self, path: Path) -> None:
+    def _reload(self, path: Path) -> None:
+        origin = str(path)
         try:
-            specs = load_file(path)
+            specs = self._read(path)
         except SkillLoadError as exc:
-            self._record(str(path), str(exc))
+            self._failures.pop(origin, None)
+            kept = sorted(n for n, s in self._specs.items() if s.origin == origin)
+            if kept:
+                self._record(origin, f"{exc}; the last good version stays loaded "
+                                     f"({', '.join(kept)})")
+            else:
+                self._record(origin, str(exc))
             return
+        self._forget(origin)
+        self._add_all(origin, specs)
+        logger.info("loaded %d skill(s) from %s", len(specs), path)
+
+    def _read(self, path: Path) -> list[SkillSpec]:
+        """The skills of one file, after `check_file` (if set) found it safe to import."""
+        if self._check_file is not None:
+            problem = self._check_file(path)
+            if problem is not None:
+                raise SkillLoadError(f"{path}: {problem}")
+        try:
+            return load_file(path)
+        except SkillLoadError:
+            raise
         except Exception as exc:
             # A class that looks like a skill but is malformed: one file's error, not the
             # worker's (refresh runs before every claim).
-            self._record(str(path), f"{path}: not a valid skill file: {type(exc).__name__}: {exc}")
-            return
-        self._add_all(str(path), specs)
-        logger.info("loaded %d skill(s) from %s", len(specs), path)
+            raise SkillLoadError(
+                f"{path}: not a valid skill file: {type(exc).__name__}: {exc}") from exc
 
     def get(self, name: str) -> SkillSpec:
         spec = self._specs.get(name)

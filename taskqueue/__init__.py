@@ -37,6 +37,7 @@ from taskqueue.models import (
     WorkerInfo,
     WorkerStatus,
 )
+from taskqueue.printable import printable
 from taskqueue.retry import RetryPolicy, backoff_s
 from taskqueue.store import Store
 from taskqueue.workspace import is_workspace, queue_path
@@ -77,6 +78,7 @@ __all__ = [
     "describe_validation",
     "error_headline",
     "is_workspace",
+    "printable",
     "queue_path",
     "session_channel",
 ]

@@ -6,6 +6,7 @@ Reads come from the store and the blackboard as the CLI reads them; the three ac
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -21,7 +22,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from blackboard import BlackboardError, BlackboardFileNotFound
-from orchestrator.dashboard.events import BadOffset, event_stream, start_offset
+from orchestrator.dashboard.events import MAX_ID, BadOffset, event_stream, start_offset
+from orchestrator.dashboard.limits import BodyLimit
 from orchestrator.dashboard.render import markdown, render_file
 from orchestrator.dashboard.security import Guard, refuse
 from orchestrator.dashboard.settings import DashboardSettings
@@ -42,6 +44,8 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 NO_STORE = {"cache-control": "no-store"}
 CANCEL_REASON = "cancelled from the dashboard"
+# The largest body a route reads: an answer of MAX_ANSWER_CHARS in UTF-8, with room to spare.
+MAX_BODY_BYTES = 4 * MAX_ANSWER_CHARS + 1024
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -85,6 +89,8 @@ def create_app(
         Route("/api/sessions/{session_id}", _bind(board, show_session), methods=["GET"]),
         Route("/api/sessions/{session_id}/blackboard/{path:path}", _bind(board, show_file),
               methods=["GET"]),
+        Route("/api/sessions/{session_id}/raw/{path:path}", _bind(board, raw_file),
+              methods=["GET"]),
         Route("/api/events", _bind(board, events), methods=["GET"]),
         Route("/api/sessions/{session_id}/cancel", _bind(board, cancel_session),
               methods=["POST"]),
@@ -93,7 +99,8 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=board.lifespan,
-                    middleware=[Middleware(Guard, settings=settings)],
+                    middleware=[Middleware(Guard, settings=settings),
+                                Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)],
                     exception_handlers={SwarmError: _swarm_error})
     app.state.board = board
     return app
@@ -124,8 +131,19 @@ async def show_session(board: Board, request: Request) -> Response:
 
 async def show_file(board: Board, request: Request) -> Response:
     session = await board.store.find_session(request.path_params["session_id"])
-    rendered = render_file(board.ws.board(session.id), request.path_params["path"], board.md)
+    # Off the event loop: a big file must not stall every other request while it is read.
+    rendered = await asyncio.to_thread(render_file, board.ws.board(session.id),
+                                       request.path_params["path"])
     return JSONResponse(rendered, headers=NO_STORE)
+
+
+async def raw_file(board: Board, request: Request) -> Response:
+    """The file whole, as it is on disk, streamed in chunks read off the event loop."""
+    session = await board.store.find_session(request.path_params["session_id"])
+    location = await asyncio.to_thread(board.ws.board(session.id).locate,
+                                       request.path_params["path"])
+    return FileResponse(location, media_type="text/plain; charset=utf-8",
+                        headers=NO_STORE)
 
 
 async def events(board: Board, request: Request) -> Response:
@@ -150,7 +168,7 @@ async def cancel_session(board: Board, request: Request) -> Response:
 
 
 async def cancel_task(board: Board, request: Request) -> Response:
-    task_id: int = request.path_params["task_id"]
+    task_id = _task_id(request)
     if await board.store.cancel_task(task_id, CANCEL_REASON):
         return JSONResponse({"task": task_id, "status": TaskStatus.CANCELLED.value})
     task = await board.store.get_task(task_id)
@@ -158,7 +176,7 @@ async def cancel_task(board: Board, request: Request) -> Response:
 
 
 async def answer_task(board: Board, request: Request) -> Response:
-    task_id: int = request.path_params["task_id"]
+    task_id = _task_id(request)
     text = await _answer_text(request)
     if text is None or not text.strip():
         return refuse(request, 400, "send the answer, not blank, as the field 'text' (JSON "
@@ -167,11 +185,20 @@ async def answer_task(board: Board, request: Request) -> Response:
     return JSONResponse({"task": task_id, "status": TaskStatus.DONE.value, "file": path})
 
 
+class BadTaskId(SwarmError):
+    """A task id in a URL that no task can have."""
+
+
+def _task_id(request: Request) -> int:
+    task_id: int = request.path_params["task_id"]
+    if task_id > MAX_ID:
+        raise BadTaskId(f"task id {task_id} is out of range (at most {MAX_ID})")
+    return task_id
+
+
 async def _answer_text(request: Request) -> str | None:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
-    if len(body) > 4 * MAX_ANSWER_CHARS + 1024:
-        return None
+    body = await request.body()  # at most MAX_BODY_BYTES: BodyLimit refuses a bigger one
     if content_type == "application/json":
         try:
             data = json.loads(body)
@@ -196,7 +223,7 @@ async def _swarm_error(request: Request, exc: Exception) -> Response:
         status = 404
     elif isinstance(exc, AnswerRefused):
         status = 409
-    elif isinstance(exc, AmbiguousSession | BlackboardError):
+    elif isinstance(exc, AmbiguousSession | BlackboardError | BadTaskId):
         status = 400
     else:
         logger.warning("dashboard request %s failed: %s", request.url.path, exc)

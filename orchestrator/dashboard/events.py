@@ -20,6 +20,10 @@ WAIT_S = 1.0
 RETRY_MS = 1000
 
 
+# The largest id SQLite stores; a bigger number is no message id.
+MAX_ID = 2**63 - 1
+
+
 class BadOffset(ValueError):
     """`Last-Event-ID` or `after` is not a message id."""
 
@@ -30,8 +34,12 @@ def start_offset(last_event_id: str | None, after: str | None) -> int | None:
     for value in (last_event_id, after):
         if value is None or not value.strip():
             continue
-        if not value.strip().isdigit():
+        value = value.strip()
+        # isdigit() alone takes '²' and other digits int() refuses: ASCII digits only.
+        if not (value.isascii() and value.isdigit()):
             raise BadOffset(f"{value!r} is not a message id")
+        if len(value.lstrip("0")) > len(str(MAX_ID)) or int(value) > MAX_ID:
+            raise BadOffset(f"{value} is larger than any message id (at most {MAX_ID})")
         return int(value)
     return None
 

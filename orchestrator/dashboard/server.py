@@ -44,6 +44,9 @@ def listen(settings: DashboardSettings) -> socket.socket:
 def serve(ws: Workspace, settings: DashboardSettings) -> None:
     """Serve the board of `ws`; prints its address once it is ready."""
     ws.ensure_writable()
+    # Opened once before serving: a database that cannot be used is one line and exit 2
+    # here, not a traceback from the server's lifespan.
+    asyncio.run(_check_store(ws))
     sock = listen(settings)
 
     def announce() -> None:
@@ -56,3 +59,8 @@ def serve(ws: Workspace, settings: DashboardSettings) -> None:
                             timeout_graceful_shutdown=GRACEFUL_STOP_S, lifespan="on")
     asyncio.run(BoardServer(config, lambda: setattr(board, "stopping", True))
                 .serve(sockets=[sock]))
+
+
+async def _check_store(ws: Workspace) -> None:
+    store = await ws.open_store(sender="dashboard")
+    await store.close()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from taskqueue.printable import printable
+
 from .passages import chunk_lines
 from .subquestions import keywords
 from .walk import CorpusError, CorpusFile, read_text, walk_corpus
@@ -76,10 +78,11 @@ class Passage(BaseModel):
 
     @property
     def citation(self) -> str:
-        """``path:start-end``, or ``path:line`` for a single line."""
+        """``path:start-end``, or ``path:line`` for a single line; a control character in
+        the path (a newline in a file's name) is escaped, so a citation is one line."""
         if self.start_line == self.end_line:
-            return f"{self.path}:{self.start_line}"
-        return f"{self.path}:{self.start_line}-{self.end_line}"
+            return f"{printable(self.path)}:{self.start_line}"
+        return f"{printable(self.path)}:{self.start_line}-{self.end_line}"
 
 
 class IndexStats(BaseModel):

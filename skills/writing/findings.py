@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from skills.offline import Passage
 from skills.offline.evidence import Strength
 from skills.writing.common import one_line
+from taskqueue.printable import printable
 
 __all__ = ["FindingPassage", "Findings", "FindingsFormatError", "parse_findings",
            "render_findings"]
@@ -67,8 +68,8 @@ class FindingPassage(BaseModel):
 
     @property
     def citation(self) -> str:
-        """`path:12-18`, as the corpus index cites it."""
-        return f"{self.path}:{self.lines}"
+        """`path:12-18`, as the corpus index cites it (control characters escaped)."""
+        return f"{printable(self.path)}:{self.lines}"
 
     def as_passage(self) -> Passage:
         """The corpus index's `Passage` (the score is not kept in findings)."""

@@ -76,9 +76,12 @@ class Database:
         self.after_commit: Callable[[], None] = lambda: None
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
-        """Open (creating if needed) and migrate the database at `path`."""
+    async def open(cls, path: Path, *, read_only: bool = False) -> Database:
+        """Open (creating if needed) and migrate the database at `path`; `read_only`:
+        open an existing one for reading only (a copy that cannot be written)."""
         path = Path(path)
+        if read_only:
+            return await cls._open_read_only(path)
         _check_location(path)
         try:
             conn = await aiosqlite.connect(
@@ -95,6 +98,35 @@ class Database:
             await conn.close()
             raise
         return db
+
+    @classmethod
+    async def _open_read_only(cls, path: Path) -> Database:
+        """Read-only: no WAL switch, no migration. `mode=ro` sees a live WAL; a copy whose
+        WAL index cannot be made (a read-only folder) is read as immutable instead."""
+        uri = _checked_uri(path)
+        last: sqlite3.Error | None = None
+        for flags in ("mode=ro", "immutable=1"):
+            try:
+                conn = await aiosqlite.connect(
+                    f"{uri}?{flags}", uri=True, isolation_level=None,
+                    timeout=BUSY_TIMEOUT_MS / 1000)
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            conn.row_factory = sqlite3.Row
+            try:
+                version = await _user_version(conn)
+            except sqlite3.Error as exc:
+                last = exc
+                await conn.close()
+                continue
+            if version != SCHEMA_VERSION:
+                await conn.close()
+                raise StoreError(f"{path}: schema version {version}, this swarm reads "
+                                 f"{SCHEMA_VERSION}; it cannot be migrated read-only")
+            return cls(path, conn)
+        assert last is not None
+        raise describe_failure(path, last) from last
 
     async def _configure(self) -> None:
         try:
@@ -206,10 +238,31 @@ def _check_location(path: Path) -> None:
             "(SQLite needs to create its -wal and -shm files beside the database)"
         )
     if path.exists() and path.stat().st_size > 0:
+        _check_header(path)
+
+
+def _check_header(path: Path) -> None:
+    try:
         with path.open("rb") as handle:
             header = handle.read(16)
-        if header != b"SQLite format 3\x00":
-            raise StoreError(f"{path}: not a SQLite database (its header is not SQLite's)")
+    except FileNotFoundError:
+        raise StoreError(f"{path}: no such database") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if header != b"SQLite format 3\x00":
+        raise StoreError(f"{path}: not a SQLite database (its header is not SQLite's)")
+
+
+def _checked_uri(path: Path) -> str:
+    """The `file:` URI of a database checked to exist and to look like SQLite."""
+    _check_header(path)
+    return path.absolute().as_uri()
+
+
+async def _user_version(conn: aiosqlite.Connection) -> int:
+    cursor = await conn.execute("PRAGMA user_version")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _split_script(script: str) -> list[str]:

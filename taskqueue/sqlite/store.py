@@ -66,8 +66,11 @@ class SqliteStore:
     async def open(
         cls, path: Path | str, *, sender: str = "swarm", clock: Clock = time.time,
         retry: RetryPolicy | None = None, rng: Callable[[], float] = random.random,
+        read_only: bool = False,
     ) -> SqliteStore:
-        db = await Database.open(Path(path))
+        """Open the store at `path`; `read_only` for a database this process cannot write
+        (reads work, a write is a StoreError)."""
+        db = await Database.open(Path(path), read_only=read_only)
         return cls(db, sender=sender, clock=clock, retry=retry or RetryPolicy(), rng=rng)
 
     @property

@@ -164,3 +164,16 @@ def test_confine_either_refuses_or_stays_inside(path: str) -> None:
     assert confined.absolute.is_relative_to(session_dir)
     assert confined.absolute != session_dir
     assert ".." not in Path(confined.relative).parts
+
+
+@pytest.mark.parametrize("path", ["findings/a\nb.md", "notes/\x1b]0;x\x07.md", "x\r.md",
+                                  "tab\there.md", "del\x7f.md"],
+                         ids=["newline", "escape", "carriage-return", "tab", "delete"])
+def test_path_with_a_control_character_is_refused_naming_it(tmp_path: Path, path: str) -> None:
+    board = Blackboard(tmp_path, "s1")
+
+    with pytest.raises(InvalidBlackboardPath, match="control character") as refused:
+        board.write(path, "text")
+
+    assert repr(path) in str(refused.value)
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from skills import SkillKind, SkillLoadError, SkillRegistry, UnknownSkill
+from skills.isolation import ChildCheck
 from support.swarm_processes import write_skill
 
 
@@ -291,3 +292,52 @@ def test_entry_points_are_loaded_and_broken_ones_are_failures(entry_point_dist: 
     assert failures[number] == (
         f"{number}: an entry point must name a skill class or a list of them")
     assert failures[missing].startswith(f"{missing}: failed to load: ModuleNotFoundError:")
+
+
+def test_file_broken_by_an_edit_keeps_its_last_good_version_until_fixed(
+    tmp_path: Path,
+) -> None:
+    source = """
+        class Versioned:
+            def execute(self) -> str:
+                return "{version}"
+    """
+    path = write_skill(tmp_path, "versioned", source.format(version="v1"))
+    registry = loaded(tmp_path)
+
+    write_skill(tmp_path, "versioned", "class Versioned(:\n")
+    os.utime(path, ns=(path.stat().st_mtime_ns + 1000,) * 2)
+    assert registry.refresh() == [path]
+
+    assert registry.get("versioned").cls().execute() == "v1"
+    [failure] = registry.failures
+    assert failure.origin == str(path)
+    assert f"{path}:1: failed to import: SyntaxError" in failure.error
+    assert "the last good version stays loaded (versioned)" in failure.error
+
+    write_skill(tmp_path, "versioned", source.format(version="v2"))
+    os.utime(path, ns=(path.stat().st_mtime_ns + 2000,) * 2)
+    assert registry.refresh() == [path]
+    assert registry.get("versioned").cls().execute() == "v2"
+    assert registry.failures == []
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("import os\nos._exit(42)\n", "exited with status 42 while loading"),
+    ("import time\ntime.sleep(3600)\n", "took longer than 2 s to load"),
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+     "was killed by SIGSEGV while loading"),
+], ids=["exits", "hangs", "crashes"])
+def test_file_that_ends_or_hangs_its_importer_is_a_failure_checked_in_a_child(
+    tmp_path: Path, source: str, reason: str,
+) -> None:
+    write_fine_skill(tmp_path)
+    bad = write_skill(tmp_path, "bad", source)
+    check = ChildCheck(timeout_s=2)
+
+    registry = SkillRegistry(check_file=check)
+    registry.add_directory(tmp_path)
+
+    assert [s.name for s in registry.specs()] == ["fine"]
+    assert [f.error for f in registry.failures] == [f"{bad}: {reason}"]
+    assert check.refused == [f"{bad}: {reason}"]

@@ -67,6 +67,12 @@ export async function showFile(sessionId, path, parts, onLink) {
     el("dt", { text: key }),
     el("dd", { text: Array.isArray(value) ? value.join(", ") : String(value) })]));
   setRendered(parts.body, rendered.html, path, onLink);
+  if (rendered.truncated) {
+    // A big file is shown by its head; the whole of it is one click away.
+    parts.body.prepend(el("p", { class: "truncated" },
+      `Showing the first part of a ${rendered.size.toLocaleString()}-byte file: `,
+      el("a", { href: rendered.raw, target: "_blank", text: "the whole file" })));
+  }
   return rendered;
 }
 
