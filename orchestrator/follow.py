@@ -126,13 +126,16 @@ async def follow(
                 await _note_humans(store, progress, message.body["task_ids"])
             progress.track(message)
             renderer.event(message, progress)
+        if len(messages) == READ_BATCH:
+            # A backlog (a session that has already ended, or a long wait): show all of
+            # it before deciding whether the session is over.
+            continue
         await _count(store, progress)
         renderer.snapshot(progress)
         end = await _end_of(store, progress, stop, deadline)
         if end is not None:
             return end, progress
-        if len(messages) < READ_BATCH:
-            await _wait(store, stop, seen)
+        await _wait(store, stop, seen)
 
 
 async def _note_humans(store: Store, progress: Progress, task_ids: list[int]) -> None:

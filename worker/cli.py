@@ -49,7 +49,7 @@ def _settings_options(command: FC) -> FC:
               help="Serve only this session (default: every session).")
 @click.option("--skills-dir", "skills_dirs", multiple=True,
               type=click.Path(path_type=Path, file_okay=False),
-              help="A directory of skill files (repeatable); .swarm/skills is always read.")
+              help="A directory of skill files (repeatable); <home>/skills is always read.")
 @click.option("--worker-id", help="This worker's id (default: role-pid-random).")
 @click.option("--parent-pid", type=int,
               help="Exit when this process (the supervisor) dies.")
