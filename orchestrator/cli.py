@@ -16,6 +16,7 @@ import click
 
 from orchestrator import views
 from orchestrator.cancelling import cancel_session, cancel_task
+from orchestrator.cli_inputs import MessageId, Seconds, SwarmGroup, apply_workers
 from orchestrator.dashboard.settings import DEFAULT_HOST, DEFAULT_PORT, DashboardSettings
 from orchestrator.follow import Renderer, follow
 from orchestrator.human import answer_human_task, parse_task_id
@@ -29,7 +30,7 @@ from orchestrator.session_run import (
 )
 from orchestrator.session_start import RunOptions, create_session, ensure_started, prepare
 from orchestrator.workspace import Workspace, resolve_home
-from taskqueue import HUMAN_ROLE, SessionStatus, Store, SwarmError
+from taskqueue import SessionStatus, Store, SwarmError
 
 T = TypeVar("T")
 
@@ -71,21 +72,6 @@ def existing_workspace(home: Path | None) -> Workspace:
     return ws
 
 
-def parse_workers(values: tuple[str, ...]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        role, sep, number = value.partition("=")
-        if not sep or not role.strip() or not number.strip().isdigit():
-            raise click.BadParameter(f"{value!r}: expected ROLE=N, e.g. researcher=3",
-                                     param_hint="--workers")
-        if role.strip() == HUMAN_ROLE:
-            raise click.BadParameter(f"{value!r}: role {HUMAN_ROLE!r} has no workers; its "
-                                     'tasks are answered with: swarm answer TASK "text"',
-                                     param_hint="--workers")
-        counts[role.strip()] = int(number)
-    return counts
-
-
 def renderer_for(as_json: bool) -> Renderer:
     if as_json:
         return JsonRenderer()
@@ -98,7 +84,7 @@ def set_up_logging() -> None:
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SwarmGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """swarm: plan a request into tasks and run them on worker processes, offline."""
     # From here Ctrl-C raises KeyboardInterrupt (exit 130); `run` and `resume` turn it
@@ -117,7 +103,7 @@ def main() -> None:
               help="Worker processes for a role (repeatable).")
 @click.option("--skills-dir", "skills_dirs", multiple=True,
               type=click.Path(path_type=Path), help="A directory of skill files (repeatable).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+@click.option("--timeout", "timeout_s", type=Seconds(),
               default=None, help="Give up after this many seconds (exit 3; resumable).")
 @click.option("--detach", is_flag=True, help="Return at once; the session runs on.")
 @click.option("--review", is_flag=True,
@@ -135,10 +121,10 @@ def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tupl
     if request == "-":
         request = sys.stdin.read()
     ws = workspace(home)
-    options = RunOptions(corpus=corpus, plan=plan_file, workers=parse_workers(workers),
+    config, counts = apply_workers(ws.config(), workers)
+    options = RunOptions(corpus=corpus, plan=plan_file, workers=counts,
                          skills_dirs=list(skills_dirs), timeout_s=timeout_s, review=review)
     ws.ensure_writable()
-    config = ws.config().with_worker_counts(options.workers)
     request, options = prepare(ws, config, request, options)
     sys.exit(run_async(_run(ws, request, options, detach, as_json)))
 
@@ -190,7 +176,7 @@ def _announce_end(kind: str, code: int, summary: str, report: Path | None,
 
 @main.command()
 @click.argument("session_id", metavar="SESSION")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+@click.option("--timeout", "timeout_s", type=Seconds(),
               default=None, help="Give up after this many seconds (exit 3).")
 @home_option
 @json_option
@@ -217,9 +203,9 @@ async def _resume(ws: Workspace, prefix: str, timeout_s: float | None, as_json: 
 
 @main.command()
 @click.argument("session_id", metavar="SESSION")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+@click.option("--timeout", "timeout_s", type=Seconds(),
               default=None, help="Stop following after this many seconds (exit 3).")
-@click.option("--after", "after", type=click.IntRange(min=0), default=None, metavar="N",
+@click.option("--after", "after", type=MessageId(), default=None, metavar="N",
               help="Start after message N (the `id` of a --json line), not from the start.")
 @home_option
 @json_option

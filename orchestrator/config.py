@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ from taskqueue import DEFAULT_MAX_ATTEMPTS, SwarmError, describe_validation
 from worker.config import WorkerSettings
 
 CONFIG_FILE = "config.toml"
+ROLE_NAME = re.compile(r"\w[\w-]{0,63}")
 
 
 class ConfigError(SwarmError):
@@ -51,8 +53,9 @@ class SwarmConfig(WorkerSettings):
     @classmethod
     def _over_default_roles(cls, roles: dict[str, RoleWorkers]) -> dict[str, RoleWorkers]:
         for name in roles:
-            # A worker is started with `--role NAME`: a name it would refuse is refused here.
-            if not name.strip() or name != name.strip() or not name.isprintable():
+            # A worker is started with `--role NAME` and logs to a file named after it:
+            # a word, so that no name is blank, holds a control character or a `/`.
+            if not ROLE_NAME.fullmatch(name):
                 raise ValueError(f"role name {name!r}: use a word, e.g. researcher")
         # A file that sets [roles.researcher] keeps the other default roles.
         return {**default_roles(), **roles}
@@ -62,13 +65,16 @@ class SwarmConfig(WorkerSettings):
         return WorkerSettings.model_validate(
             {name: getattr(self, name) for name in WorkerSettings.model_fields})
 
-    def with_worker_counts(self, counts: dict[str, int]) -> SwarmConfig:
-        """A copy with `--workers ROLE=N` applied; N=0 leaves a role without workers."""
-        roles = {name: role.model_copy() for name, role in self.roles.items()}
+    def with_worker_counts(self, counts: Mapping[str, int | str]) -> SwarmConfig:
+        """A copy with `--workers ROLE=N` applied, checked by this model as config.toml
+        is (the role's name, N from 0 to 256); N=0 leaves a role without workers."""
+        roles = {name: role.model_dump() for name, role in self.roles.items()}
         for name, count in counts.items():
-            current = roles.get(name, RoleWorkers(workers=0))
-            roles[name] = current.model_copy(update={"workers": count})
-        return self.model_copy(update={"roles": roles})
+            roles.setdefault(name, RoleWorkers(workers=0).model_dump())["workers"] = count
+        try:
+            return SwarmConfig.model_validate({**dict(self), "roles": roles})
+        except ValidationError as exc:
+            raise ConfigError(describe_validation(exc, _key_path)) from exc
 
 
 def load_config(home: Path, environ: Mapping[str, str] | None = None) -> SwarmConfig:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from blackboard import FINDINGS, FrontMatter
+from orchestrator.requests import BadInput, shown, whole_number
 from orchestrator.workspace import Workspace
 from taskqueue import HUMAN_ROLE, Store, SwarmError, Task, TaskStatus, session_channel
 from taskqueue.messages import BlackboardWritten
@@ -30,11 +31,15 @@ class AnswerRefused(SwarmError):
 
 
 def parse_task_id(text: str) -> int:
-    """A task id as typed by a user: a positive whole number."""
-    value = text.strip().lstrip("#")
-    if not value.isdigit() or int(value) < 1:
-        raise AnswerRefused(f"TASK must be a task id (a whole number such as 9), got {text!r}")
-    return int(value)
+    """A task id as typed by a user: a whole number from 1 to the largest id SQLite
+    stores (a bigger one would overflow the query)."""
+    try:
+        value = whole_number(text.strip().lstrip("#"), "TASK", "a task id")
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if value < 1:
+        raise BadInput(f"TASK must be a task id (a whole number such as 9), got {shown(text)}")
+    return value
 
 
 def check_answerable(task: Task) -> None:

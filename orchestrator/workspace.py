@@ -8,6 +8,7 @@ from pathlib import Path
 
 from blackboard import FINAL_REPORT, Blackboard
 from orchestrator.config import SwarmConfig, load_config
+from orchestrator.requests import is_utf8, shown
 from taskqueue import SqliteStore, SwarmError, is_workspace, queue_path
 
 
@@ -17,6 +18,9 @@ class WorkspaceError(SwarmError):
 
 def resolve_home(option: Path | None) -> Path:
     home = option or Path(os.environ.get("SWARM_HOME") or ".swarm")
+    if not is_utf8(str(home)):
+        # Such a path could be created, but no message or file could name it.
+        raise WorkspaceError(f"workspace {shown(str(home))} is not UTF-8 text")
     return home.expanduser().absolute()
 
 

@@ -24,6 +24,7 @@ from taskqueue.messages import WORKERS_CHANNEL, Message, session_channel
 from taskqueue.models import (
     DEFAULT_MAX_ATTEMPTS,
     HUMAN_ROLE,
+    MAX_ID,
     Completion,
     NewTask,
     Session,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "HUMAN_ROLE",
+    "MAX_ID",
     "WORKERS_CHANNEL",
     "AmbiguousSession",
     "Completion",

@@ -35,6 +35,10 @@ HUMAN_ROLE = "human"
 DEFAULT_MAX_ATTEMPTS = 3
 """How many attempts a task gets unless its plan or the workspace's config says otherwise."""
 
+MAX_ID = 2**63 - 1
+"""The largest id (of a task or a message) SQLite stores: a bigger number names nothing,
+and handed to the store it would overflow."""
+
 
 class SessionStatus(StrEnum):
     RUNNING = "running"

@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from blackboard import BlackboardError, BlackboardFileNotFound
-from orchestrator.dashboard.events import MAX_ID, BadOffset, event_stream, start_offset
+from orchestrator.dashboard.events import BadOffset, event_stream, start_offset
 from orchestrator.dashboard.limits import BodyLimit
 from orchestrator.dashboard.render import markdown, render_file
 from orchestrator.dashboard.security import Guard, refuse
@@ -31,6 +31,7 @@ from orchestrator.dashboard.snapshot import session_view, sessions_view
 from orchestrator.human import MAX_ANSWER_CHARS, AnswerRefused, answer_human_task
 from orchestrator.workspace import Workspace
 from taskqueue import (
+    MAX_ID,
     AmbiguousSession,
     SqliteStore,
     SwarmError,

@@ -11,17 +11,13 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 
-from taskqueue import WORKERS_CHANNEL, Message, Store, session_channel
+from taskqueue import MAX_ID, WORKERS_CHANNEL, Message, Store, session_channel
 
 READ_BATCH = 200
 # A comment line this often: proxies keep the stream open and a gone client is noticed.
 PING_S = 10.0
 WAIT_S = 1.0
 RETRY_MS = 1000
-
-
-# The largest id SQLite stores; a bigger number is no message id.
-MAX_ID = 2**63 - 1
 
 
 class BadOffset(ValueError):
