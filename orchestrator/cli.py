@@ -16,7 +16,13 @@ import click
 
 from orchestrator import views
 from orchestrator.cancelling import cancel_session, cancel_task
-from orchestrator.cli_inputs import MessageId, Seconds, SwarmGroup, apply_workers
+from orchestrator.cli_inputs import (
+    MessageId,
+    Seconds,
+    SwarmGroup,
+    apply_workers,
+    read_standard_input,
+)
 from orchestrator.dashboard.settings import DEFAULT_HOST, DEFAULT_PORT, DashboardSettings
 from orchestrator.follow import Renderer, follow
 from orchestrator.human import answer_human_task, parse_task_id
@@ -119,7 +125,7 @@ def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tupl
     REQUEST `-` reads the request from standard input.
     """
     if request == "-":
-        request = sys.stdin.read()
+        request = read_standard_input()
     ws = workspace(home)
     config, counts = apply_workers(ws.config(), workers)
     options = RunOptions(corpus=corpus, plan=plan_file, workers=counts,
@@ -311,7 +317,7 @@ def answer(task: str, text: str, home: Path | None) -> None:
     """Answer a task of role human; TEXT `-` reads the answer from standard input."""
     task_id = parse_task_id(task)
     if text == "-":
-        text = sys.stdin.read()
+        text = read_standard_input()
     ws = existing_workspace(home)
 
     async def do_answer(store: Store) -> None:

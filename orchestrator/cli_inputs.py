@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
@@ -43,6 +44,13 @@ def one_line_usage_errors() -> Iterator[None]:
         raise  # `swarm` alone prints its help
     except click.UsageError as exc:
         raise OneLineUsageError(exc) from exc
+
+
+def read_standard_input() -> str:
+    """Standard input as text, bytes that are not UTF-8 kept as lone surrogates: the
+    text's own check then names them, where decoding with stdin's error handler (which
+    depends on the locale and PYTHONIOENCODING) could end in a traceback."""
+    return sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
 
 
 class SwarmCommand(click.Command):

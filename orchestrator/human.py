@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from blackboard import FINDINGS, FrontMatter
-from orchestrator.requests import BadInput, shown, whole_number
+from orchestrator.requests import BadInput, check_characters, shown, whole_number
 from orchestrator.workspace import Workspace
 from taskqueue import HUMAN_ROLE, Store, SwarmError, Task, TaskStatus, session_channel
 from taskqueue.messages import BlackboardWritten
@@ -66,6 +66,8 @@ async def answer_human_task(
         raise AnswerRefused("the answer is empty")
     if len(text) > MAX_ANSWER_CHARS:
         raise AnswerRefused(f"the answer is longer than {MAX_ANSWER_CHARS} characters")
+    # Checked as a request is: a NUL or an escape would reach the blackboard's file.
+    check_characters(text, "the answer")
     first = await store.get_task(task_id)
     check_answerable(first)
     board = ws.board(first.session_id)

@@ -29,6 +29,7 @@ from orchestrator.dashboard.security import Guard, refuse
 from orchestrator.dashboard.settings import DashboardSettings
 from orchestrator.dashboard.snapshot import session_view, sessions_view
 from orchestrator.human import MAX_ANSWER_CHARS, AnswerRefused, answer_human_task
+from orchestrator.requests import BadInput
 from orchestrator.workspace import Workspace
 from taskqueue import (
     MAX_ID,
@@ -224,7 +225,7 @@ async def _swarm_error(request: Request, exc: Exception) -> Response:
         status = 404
     elif isinstance(exc, AnswerRefused):
         status = 409
-    elif isinstance(exc, AmbiguousSession | BlackboardError | BadTaskId):
+    elif isinstance(exc, AmbiguousSession | BlackboardError | BadTaskId | BadInput):
         status = 400
     else:
         logger.warning("dashboard request %s failed: %s", request.url.path, exc)
