@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from skills.llm.answers import ChatMessage, ChatModel, ChatResult
 from skills.llm.config import ENV_PREFIX, LLMConfig, LLMConfigError, load_llm_config
-from skills.llm.errors import BudgetSpent, BudgetStop, LLMBadAnswer, LLMError, LLMUnavailable
+from skills.llm.errors import (
+    BudgetSpent,
+    BudgetStop,
+    LLMBadAnswer,
+    LLMError,
+    LLMMisconfigured,
+    LLMUnavailable,
+)
 
 if TYPE_CHECKING:
     from skills.llm.endpoint import ModelEndpoint, ProgressNote, TaskModel
@@ -24,6 +31,7 @@ __all__ = [
     "LLMConfig",
     "LLMConfigError",
     "LLMError",
+    "LLMMisconfigured",
     "LLMUnavailable",
     "ModelEndpoint",
     "ProgressNote",

@@ -12,8 +12,9 @@ import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from taskqueue import SwarmError, describe_validation
 
@@ -57,6 +58,24 @@ class LLMConfig(BaseModel):
     # Record every call's request and answer to this JSONL file, or answer from it.
     record: Path | None = None
     replay: Path | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        """An http(s) URL with a host, or unset: any other value fails every call."""
+        if url is None or not url.strip():
+            return url
+        if any(char.isspace() or not char.isprintable() for char in url):
+            raise ValueError(f"{url!r} is not a URL: it holds a space or control character")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http:// or https:// URL with a host, "
+                             "e.g. http://127.0.0.1:8080/v1")
+        try:
+            parts.port  # noqa: B018 - raises for a port that is not a number or too big
+        except ValueError as exc:
+            raise ValueError(f"{url!r}: {exc}") from exc
+        return url
 
     @property
     def enabled(self) -> bool:

@@ -19,7 +19,7 @@ import httpx2
 from skills.llm import budget
 from skills.llm.answers import ChatMessage, ChatResult
 from skills.llm.config import LLMConfig
-from skills.llm.errors import LLMError, LLMUnavailable
+from skills.llm.errors import LLMError, LLMMisconfigured, LLMUnavailable
 from skills.llm.limits import CallSlots
 from skills.llm.retries import with_retries
 from skills.llm.tape import Recorder, Replayer, request_key
@@ -106,8 +106,11 @@ class ModelEndpoint:
             headers = ({"Authorization": f"Bearer {self.config.api_key}"}
                        if self.config.api_key else {})
             timeout = httpx2.Timeout(self.config.timeout_s)
-            self._http = httpx2.AsyncClient(base_url=self.config.base_url, headers=headers,
-                                            timeout=timeout)
+            try:
+                self._http = httpx2.AsyncClient(base_url=self.config.base_url,
+                                                headers=headers, timeout=timeout)
+            except httpx2.InvalidURL as exc:
+                raise LLMMisconfigured(f"base_url {self.config.base_url!r}: {exc}") from exc
         return self._http
 
     async def _record(self, key: str, body: dict[str, Any], result: ChatResult | None,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from skills.errors import Fail
 from taskqueue import SwarmError
 
-__all__ = ["BudgetSpent", "BudgetStop", "LLMBadAnswer", "LLMError", "LLMUnavailable"]
+__all__ = ["BudgetSpent", "BudgetStop", "LLMBadAnswer", "LLMError", "LLMMisconfigured",
+           "LLMUnavailable"]
 
 
 class LLMError(SwarmError):
@@ -26,6 +27,11 @@ class LLMUnavailable(LLMError):
     `unreachable` when it could not even be connected to."""
 
     unreachable: bool = False
+
+
+class LLMMisconfigured(LLMError):
+    """The request cannot be sent as configured (a URL that is not http(s), a header
+    that cannot be sent): no retry could pass."""
 
 
 class LLMBadAnswer(LLMError):

@@ -1,8 +1,12 @@
 """One request to the model server over httpx2, streamed when configured.
 
-Errors come out sorted: `Retryable` for what may pass (timeouts, a dropped connection,
-429, 408 and 5xx, with the server's `Retry-After`), `LLMBadAnswer` for what will not
-(another status, an answer that is not a chat completion).
+Errors come out sorted: `Retryable` for what may pass (timeouts, a dropped or refused
+connection, 429, 408 and 5xx, with the server's `Retry-After`), `LLMBadAnswer` for what
+will not (another status such as 400, 401, 403, 404 or 422, an answer that is not a chat
+completion), `LLMMisconfigured` for a request that cannot even be sent (a URL that is
+not http(s), a header that cannot be sent). A refused connection stays retried: a local
+server being restarted refuses connections for a moment, and the endpoint stops asking
+for `down_for_s` once it could not be reached.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 import httpx2
 
-from skills.llm.errors import LLMBadAnswer
+from skills.llm.errors import LLMBadAnswer, LLMMisconfigured
 from skills.llm.wire import StreamedAnswer, parse_completion, parse_retry_after
 
 __all__ = ["RETRYABLE_STATUS", "OnText", "Retryable", "post_chat"]
@@ -48,6 +52,11 @@ async def post_chat(
             if "text/event-stream" in response.headers.get("content-type", ""):
                 return await _read_stream(response, chars_in, on_text)
             return parse_completion(await response.aread(), chars_in)
+    except (httpx2.UnsupportedProtocol, httpx2.LocalProtocolError, httpx2.InvalidURL) as exc:
+        raise LLMMisconfigured(f"the request to {client.base_url} cannot be sent "
+                               f"({type(exc).__name__}: {exc})") from exc
+    except httpx2.DecodingError as exc:
+        raise LLMBadAnswer(f"the answer cannot be decoded ({exc})") from exc
     except TimeoutError as exc:
         raise Retryable(f"no complete answer within {max_call_s:g} s") from exc
     except httpx2.TimeoutException as exc:
