@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import json
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,6 +13,20 @@ from blackboard import Blackboard, FrontMatter
 from skills.llm import ChatModel
 from taskqueue import NewTask, Store, SwarmError, Task, session_channel
 from taskqueue.messages import BODY_TYPES, BlackboardWritten
+
+MAX_NOTE_CHARS = 1_000
+"""A progress note longer than this is cut, with `NOTE_CUT` at its end: it is stored in
+the task and sent on the bus with every report."""
+NOTE_CUT = " …[cut]"
+MAX_PUBLISHED_BYTES = 65_536
+"""The most a body `ctx.publish` sends may hold, as JSON: every reader of the session's
+channel (`watch`, the board) reads every message."""
+
+
+def capped_note(note: str) -> str:
+    if len(note) <= MAX_NOTE_CHARS:
+        return note
+    return note[:MAX_NOTE_CHARS - len(NOTE_CUT)] + NOTE_CUT
 
 
 class SessionBlackboard:
@@ -102,7 +117,8 @@ class TaskContext:
 
     async def progress(self, fraction: float, note: str = "") -> None:
         self._fraction = fraction
-        await self._store.report_progress(self.task_id, self.attempt, fraction, note)
+        await self._store.report_progress(self.task_id, self.attempt, fraction,
+                                          capped_note(note))
 
     async def progress_note(self, note: str) -> None:
         """A new note at the fraction reported last (the model streaming an answer)."""
@@ -111,6 +127,10 @@ class TaskContext:
     async def publish(self, kind: str, body: dict[str, Any]) -> None:
         if kind in BODY_TYPES:
             raise SwarmError(f"message kind {kind!r} is swarm's own; choose another name")
+        size = len(json.dumps(body, ensure_ascii=False, default=str).encode())
+        if size > MAX_PUBLISHED_BYTES:
+            raise SwarmError(f"message {kind!r}: its body is {size:,} bytes as JSON; the limit "
+                             f"is {MAX_PUBLISHED_BYTES:,} (write big results to the blackboard)")
         await self._store.publish(session_channel(self.session_id), body, kind=kind,
                                   sender=self._worker_id)
 

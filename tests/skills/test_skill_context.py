@@ -12,6 +12,7 @@ import pytest
 
 from blackboard import Blackboard
 from skills import TaskContext
+from skills.context import MAX_NOTE_CHARS, NOTE_CUT
 from taskqueue import Message, NewTask, SqliteStore, SwarmError, Task, TaskStatus, session_channel
 
 WORKER = "w-test"
@@ -136,3 +137,23 @@ async def test_blackboard_writes_carry_provenance_and_are_announced(session: Ses
     [announced] = await session.messages("blackboard.written")
     assert announced.body == {"session_id": session.session_id, "path": path,
                               "task_id": ctx.task_id}
+
+
+async def test_a_one_megabyte_note_is_cut_before_it_is_stored(session: Session) -> None:
+    ctx = await session.context()
+    await ctx.progress(0.5, "x" * 1_000_000)
+
+    note = (await session.store.get_task(ctx.task_id)).progress_note or ""
+    assert len(note) == MAX_NOTE_CHARS
+    assert note.endswith(NOTE_CUT)
+    [sent] = await session.messages("task.progress")
+    assert len(sent.body["note"]) == MAX_NOTE_CHARS
+
+
+async def test_a_body_too_big_to_publish_is_refused_naming_its_size(session: Session) -> None:
+    ctx = await session.context()
+    with pytest.raises(SwarmError, match=r"'my\.big': its body is 1,000,01\d bytes as JSON"):
+        await ctx.publish("my.big", {"blob": "x" * 1_000_000})
+    assert await session.messages("my.big") == []
+    await ctx.publish("my.small", {"blob": "x" * 1_000})
+    assert len(await session.messages("my.small")) == 1
