@@ -32,7 +32,7 @@ from orchestrator.human import MAX_ANSWER_CHARS, AnswerRefused, answer_human_tas
 from orchestrator.workspace import Workspace
 from taskqueue import (
     AmbiguousSession,
-    SqliteStore,
+    Store,
     SwarmError,
     TaskStatus,
     UnknownSession,
@@ -57,12 +57,12 @@ class Board:
         self.ws = ws
         self.md = markdown()
         self._on_ready = on_ready
-        self._store: SqliteStore | None = None
+        self._store: Store | None = None
         # Set when the server is asked to stop: event streams end instead of being cut.
         self.stopping = False
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> Store:
         assert self._store is not None, "the dashboard's store is opened by its lifespan"
         return self._store
 
