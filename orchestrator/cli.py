@@ -35,7 +35,7 @@ from orchestrator.session_run import (
     start_detached,
 )
 from orchestrator.session_start import RunOptions, create_session, ensure_started, prepare
-from orchestrator.workspace import Workspace, resolve_home
+from orchestrator.workspace import STORE_ENV, Workspace, resolve_home
 from taskqueue import SessionStatus, Store, SwarmError
 
 T = TypeVar("T")
@@ -91,8 +91,15 @@ def set_up_logging() -> None:
 
 
 @click.group(cls=SwarmGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--store", metavar="URL", default=None,
+              help="The store: sqlite:///path (default: the workspace's swarm.db), "
+                   "redis://host:port/db or rediss://... (else $SWARM_STORE, else config "
+                   "`store`).")
+def main(store: str | None) -> None:
     """swarm: plan a request into tasks and run them on worker processes, offline."""
+    if store:
+        # Through the environment, every process this command starts uses it too.
+        os.environ[STORE_ENV] = store
     # From here Ctrl-C raises KeyboardInterrupt (exit 130); `run` and `resume` turn it
     # into a clean stop of the session's workers.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -48,6 +48,8 @@ class SwarmConfig(WorkerSettings):
     heartbeat_timeout_s: float = Field(default=HEARTBEAT_TIMEOUT_S, gt=0)
     message_retention_s: float = Field(default=7 * 86400.0, gt=0)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    # The store's URL (`--store` and $SWARM_STORE win); None: the workspace's swarm.db.
+    store: str | None = None
 
     @field_validator("roles", mode="after")
     @classmethod

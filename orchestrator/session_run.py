@@ -43,6 +43,7 @@ def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> S
     roles = config.with_worker_counts(options.workers).roles
     return SupervisorConfig(
         home=ws.home, session_id=session.id, skills_dirs=options.skills_dirs,
+        store=ws.configured_store(),
         # A person answers the human role's tasks: no worker is ever started for it.
         roles={name: role for name, role in roles.items()
                if role.workers > 0 and name != HUMAN_ROLE},

@@ -30,6 +30,8 @@ class SupervisorConfig(BaseModel):
     home: Path
     roles: dict[str, RoleWorkers]
     session_id: str | None = None
+    # The store's URL, handed to every worker; None: the workspace's SQLite file.
+    store: str | None = None
     skills_dirs: list[Path] = Field(default_factory=list)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     # Start a role's workers once its tasks appear (queued, blocked or running) rather
@@ -60,6 +62,8 @@ def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid:
     ]
     if config.session_id:
         argv += ["--session", config.session_id]
+    if config.store:
+        argv += ["--store", config.store]
     for directory in config.skills_dirs:
         argv += ["--skills-dir", str(directory)]
     return argv + config.worker.argv()

@@ -9,7 +9,17 @@ from pathlib import Path
 from blackboard import FINAL_REPORT, Blackboard
 from orchestrator.config import SwarmConfig, load_config
 from orchestrator.requests import is_utf8, shown
-from taskqueue import SqliteStore, SwarmError, is_workspace, queue_path
+from taskqueue import (
+    Store,
+    SwarmError,
+    default_store_url,
+    is_workspace,
+    open_store,
+    queue_path,
+)
+from taskqueue.opening import sqlite_path
+
+STORE_ENV = "SWARM_STORE"
 
 
 class WorkspaceError(SwarmError):
@@ -41,7 +51,18 @@ class Workspace:
     def config(self) -> SwarmConfig:
         return load_config(self.home)
 
+    def configured_store(self) -> str | None:
+        """The store's URL as chosen (`swarm --store`, $SWARM_STORE, config `store`), or
+        None for the default, the workspace's SQLite file."""
+        return os.environ.get(STORE_ENV) or self.config().store
+
+    @property
+    def store_url(self) -> str:
+        return self.configured_store() or default_store_url(self.home)
+
     def exists(self) -> bool:
+        if sqlite_path(self.store_url) is None:
+            return self.home.is_dir()  # the queue lives in the engine; here the blackboard
         return is_workspace(self.home)
 
     def ensure_writable(self) -> None:
@@ -58,11 +79,11 @@ class Workspace:
                 f"workspace {self.home} cannot be written ({exc.strerror or exc})"
             ) from exc
 
-    async def open_store(self, sender: str = "orchestrator") -> SqliteStore:
-        """The workspace's store; read-only when this process cannot write the workspace
-        (a read-only copy): the commands that only read still work."""
-        return await SqliteStore.open(self.db_path, sender=sender,
-                                      read_only=not self.store_writable())
+    async def open_store(self, sender: str = "orchestrator") -> Store:
+        """The workspace's store; a SQLite one read-only when this process cannot write
+        the workspace (a read-only copy): the commands that only read still work."""
+        return await open_store(self.store_url, sender=sender,
+                                read_only=not self.store_writable())
 
     def store_writable(self) -> bool:
         """Whether the database (or, before it exists, its folder) can be written, with

@@ -38,6 +38,13 @@ from taskqueue.models import (
     WorkerInfo,
     WorkerStatus,
 )
+from taskqueue.opening import (
+    PASSWORD_ENV,
+    StoreUrlError,
+    default_store_url,
+    open_store,
+    printable_url,
+)
 from taskqueue.printable import printable
 from taskqueue.retry import RetryPolicy, backoff_s
 from taskqueue.store import Store
@@ -50,6 +57,7 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "HUMAN_ROLE",
     "MAX_ID",
+    "PASSWORD_ENV",
     "WORKERS_CHANNEL",
     "AmbiguousSession",
     "Completion",
@@ -67,6 +75,7 @@ __all__ = [
     "Store",
     "StoreBusy",
     "StoreError",
+    "StoreUrlError",
     "SwarmError",
     "Task",
     "TaskStatus",
@@ -77,10 +86,13 @@ __all__ = [
     "WorkerInfo",
     "WorkerStatus",
     "backoff_s",
+    "default_store_url",
     "describe_validation",
     "error_headline",
     "is_workspace",
+    "open_store",
     "printable",
+    "printable_url",
     "queue_path",
     "session_channel",
 ]

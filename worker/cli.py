@@ -50,6 +50,9 @@ def _settings_options(command: FC) -> FC:
 @click.option("--skills-dir", "skills_dirs", multiple=True,
               type=click.Path(path_type=Path, file_okay=False),
               help="A directory of skill files (repeatable); <home>/skills is always read.")
+@click.option("--store", envvar="SWARM_STORE",
+              help="The store's URL: sqlite:///path (default: the workspace's swarm.db), "
+                   "redis://host:port/db or rediss://... ($SWARM_STORE).")
 @click.option("--worker-id", help="This worker's id (default: role-pid-random).")
 @click.option("--parent-pid", type=int,
               help="Exit when this process (the supervisor) dies.")
@@ -69,7 +72,7 @@ def main(**options: object) -> None:
         click.echo(f"worker: no worker runs role {HUMAN_ROLE!r}: its tasks wait for a person's "
                    'answer (swarm answer TASK "text", or the dashboard)', err=True)
         sys.exit(EXIT_CANNOT_START)
-    if not is_workspace(config.home):
+    if config.store is None and not is_workspace(config.home):
         # Opening the queue would create it: a mistyped --home would make a new, empty
         # workspace that no session ever uses.
         click.echo(f"worker: no swarm workspace at {config.home.absolute()} "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from taskqueue import RetryPolicy, queue_path
+from taskqueue import RetryPolicy, default_store_url, queue_path
 
 # A failed task waits by the queue's own backoff unless the settings say otherwise.
 _QUEUE_RETRY = RetryPolicy()
@@ -73,7 +73,13 @@ class WorkerConfig(WorkerSettings):
     session_id: str | None = None
     skills_dirs: list[Path] = Field(default_factory=list)
     parent_pid: int | None = None
+    # The store's URL (`swarm --store`, $SWARM_STORE); None: the workspace's SQLite file.
+    store: str | None = None
 
     @property
     def db_path(self) -> Path:
         return queue_path(self.home)
+
+    @property
+    def store_url(self) -> str:
+        return self.store or default_store_url(self.home)

@@ -26,13 +26,13 @@ from skills import (
 from skills.roles import goes_on_when_budget_spent
 from taskqueue import (
     DiskFull,
-    SqliteStore,
     StoreError,
     Task,
     TaskStatus,
     WorkerBeat,
     WorkerInfo,
     WorkerStatus,
+    open_store,
 )
 from worker import outcome
 from worker.completions import CompletionBatcher
@@ -85,10 +85,8 @@ class Worker:
         self._boards: dict[str, Blackboard] = {}
 
     async def run(self) -> int:
-        store = await SqliteStore.open(
-            self.config.db_path, sender=self.id,
-            retry=self.config.retry_policy(),
-        )
+        store = await open_store(
+            self.config.store_url, sender=self.id, retry=self.config.retry_policy())
         self._store = store
         self._completions = CompletionBatcher(store)
         if self._llm_config is not None:

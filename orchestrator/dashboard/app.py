@@ -34,7 +34,7 @@ from orchestrator.workspace import Workspace
 from taskqueue import (
     MAX_ID,
     AmbiguousSession,
-    SqliteStore,
+    Store,
     SwarmError,
     TaskStatus,
     UnknownSession,
@@ -59,12 +59,12 @@ class Board:
         self.ws = ws
         self.md = markdown()
         self._on_ready = on_ready
-        self._store: SqliteStore | None = None
+        self._store: Store | None = None
         # Set when the server is asked to stop: event streams end instead of being cut.
         self.stopping = False
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> Store:
         assert self._store is not None, "the dashboard's store is opened by its lifespan"
         return self._store
 

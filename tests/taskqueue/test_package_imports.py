@@ -12,7 +12,7 @@ from pathlib import Path
 import taskqueue
 
 REPO = Path(taskqueue.__file__).resolve().parents[1]
-BACKEND_MODULES = ("aiosqlite", "watchfiles", "taskqueue.sqlite")
+BACKEND_MODULES = ("aiosqlite", "watchfiles", "taskqueue.sqlite", "redis", "taskqueue.redis")
 
 
 def modules_loaded_by(statement: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""A hypothesis state machine: the SQLite queue against a small in-memory model of it.
+"""A hypothesis state machine: each backend's queue against a small in-memory model of it.
 
 The model predicts which tasks each claim returns, every status, attempt and lease, and
 what every fenced call answers; a stale call must change nothing, and replaying the bus
@@ -13,8 +13,9 @@ import tempfile
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -26,6 +27,7 @@ from taskqueue import (
     NewTask,
     RetryPolicy,
     SqliteStore,
+    Store,
     TaskStatus,
     WorkerBeat,
     WorkerInfo,
@@ -178,10 +180,7 @@ class QueueMachine(RuleBasedStateMachine):
         self.runner = asyncio.Runner()
         self.folder = Path(tempfile.mkdtemp(prefix="swarm-model-"))
         self.clock = FakeClock()
-        self.store = self.run(SqliteStore.open(
-            self.folder / "swarm.db", clock=self.clock,
-            retry=RetryPolicy(base_s=1.0, max_s=60.0), rng=lambda: 0.0,
-        ))
+        self.store = self.run(self.open_store())
         self.session_id = self.run(self.store.create_session("model", {})).id
         for worker in WORKERS:
             self.run(self.store.register_worker(WorkerInfo(id=worker, role="a", pid=1)))
@@ -189,6 +188,12 @@ class QueueMachine(RuleBasedStateMachine):
         self.leases: list[tuple[int, int]] = []  # every (task, attempt) ever claimed
         self.messages: list[Message] = []
         self.plans = 0
+
+    async def open_store(self) -> Store:
+        return await SqliteStore.open(
+            self.folder / "swarm.db", clock=self.clock,
+            retry=RetryPolicy(base_s=1.0, max_s=60.0), rng=lambda: 0.0,
+        )
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.runner.run(coroutine)
@@ -319,3 +324,28 @@ TestQueueModel.settings = settings(
     max_examples=60, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+class RedisQueueMachine(QueueMachine):
+    """The same machine on `RedisStore`, on the test run's `redis-server`."""
+
+    url: ClassVar[str] = ""
+
+    async def open_store(self) -> Store:
+        from taskqueue.redis import RedisStore
+
+        store = await RedisStore.open(
+            self.url, clock=self.clock, retry=RetryPolicy(base_s=1.0, max_s=60.0),
+            rng=lambda: 0.0)
+        await store.flush()
+        return store
+
+
+TestRedisQueueModel = RedisQueueMachine.TestCase
+TestRedisQueueModel.settings = TestQueueModel.settings
+
+
+@pytest.fixture(autouse=True)
+def _redis_server_for_the_machine(request: pytest.FixtureRequest) -> None:
+    if request.cls is TestRedisQueueModel:
+        RedisQueueMachine.url = request.getfixturevalue("redis_url")

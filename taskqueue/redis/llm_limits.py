@@ -1,0 +1,69 @@
+"""Limits on calls to the model server, shared by every host, and usage per session.
+
+A call holds a slot (a sorted set of holders by expiry) while it runs, and each call adds
+a request to a sorted set by time (at most M in a minute); acquiring is one script. Usage
+is counted per session and task with HINCRBY in one MULTI transaction.
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from taskqueue.redis.scripts import Scripts, guarded, text
+
+# The window of the requests-per-minute limit.
+RATE_WINDOW_S = 60.0
+# How long a caller waits before asking again for a slot that others hold. Short: a
+# release is not announced to the waiter; it asks again.
+SLOT_POLL_S = 0.25
+
+
+class LlmLimits:
+    """Call slots and the request rate shared by every host, and usage per session."""
+
+    def __init__(self, client: aioredis.Redis, scripts: Scripts, prefix: str, where: str) -> None:
+        self._client = client
+        self._scripts = scripts
+        self._p = prefix
+        self._where = where
+
+    async def acquire(
+        self, now: float, holder: str, max_concurrent: int | None, per_minute: int | None, *,
+        lease_s: float, owner: str | None,
+    ) -> float | None:
+        verdict, *detail = await self._scripts.run(
+            "llm_acquire", now, holder, _limit(max_concurrent), _limit(per_minute),
+            text(now + lease_s), owner or "", text(now - RATE_WINDOW_S))
+        if verdict == "ok":
+            return None
+        if verdict == "slots":
+            # Expired slots were removed, so the first expiry is still ahead.
+            return float(min(SLOT_POLL_S, float(detail[0]) - now))
+        # The oldest request of the window leaves it first; then one more may be made.
+        return float(max(float(detail[0]) + RATE_WINDOW_S - now, 0.001))
+
+    async def release(self, holder: str) -> bool:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.zrem(f"{self._p}llm:slots", holder)
+        pipe.hdel(f"{self._p}llm:owners", holder)
+        removed, _ = await guarded(self._where, pipe.execute)
+        return bool(removed)
+
+    async def record_usage(
+        self, session_id: str, task_id: int | None, tokens_in: int, tokens_out: int,
+        latency_s: float, ok: bool,
+    ) -> None:
+        # Latency in whole milliseconds: sums are exact whatever order hosts add them in.
+        task = "" if task_id is None else str(task_id)
+        pipe = self._client.pipeline(transaction=True)
+        key = f"{self._p}usage:{session_id}"
+        for name, amount in (("calls", 1), ("failed", 0 if ok else 1),
+                             ("tokens_in", max(0, tokens_in)),
+                             ("tokens_out", max(0, tokens_out)),
+                             ("latency_ms", max(0, round(latency_s * 1000)))):
+            pipe.hincrby(key, f"{task}:{name}", amount)
+        await guarded(self._where, pipe.execute)
+
+
+def _limit(value: int | None) -> str:
+    return "" if value is None else str(value)
