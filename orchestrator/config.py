@@ -87,6 +87,18 @@ def load_config(home: Path, environ: Mapping[str, str] | None = None) -> SwarmCo
     return config.model_copy(update={"llm": llm})
 
 
+def store_in_config_file(home: Path) -> str | None:
+    """The `store` that `<home>/config.toml` names, read on its own: a file that is
+    damaged elsewhere still says where the queue is, so the commands that only read
+    (`sessions`, `status`) answer; `run` reads the whole file and refuses it."""
+    try:
+        data = tomllib.loads((home / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    store = data.get("store")
+    return store if isinstance(store, str) else None
+
+
 def _read_config(home: Path) -> SwarmConfig:
     path = home / CONFIG_FILE
     if not path.exists():

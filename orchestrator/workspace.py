@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from blackboard import FINAL_REPORT, Blackboard
-from orchestrator.config import SwarmConfig, load_config
+from orchestrator.config import SwarmConfig, load_config, store_in_config_file
 from orchestrator.requests import is_utf8, shown
 from taskqueue import (
     Store,
@@ -54,7 +54,7 @@ class Workspace:
     def configured_store(self) -> str | None:
         """The store's URL as chosen (`swarm --store`, $SWARM_STORE, config `store`), or
         None for the default, the workspace's SQLite file."""
-        return os.environ.get(STORE_ENV) or self.config().store
+        return os.environ.get(STORE_ENV) or store_in_config_file(self.home)
 
     @property
     def store_url(self) -> str:
