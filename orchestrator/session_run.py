@@ -80,7 +80,7 @@ async def run_session(
             await asyncio.shield(supervisor.stop())
         if supervisor.failure is not None:
             raise supervisor.failure
-        return await conclude(ws, store, session.id, end)
+        return await conclude(ws, store, session.id, await _end_after_stop(store, session.id, end))
     except DiskFull as exc:
         # Nothing is lost: what was recorded stands, and the rest runs once there is room.
         raise DiskFull(f"{exc}; free some space, then finish the session with: "
@@ -115,6 +115,19 @@ async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd)
         return EXIT_OK, (f"report written ({done} tasks done; {len(cancelled)} cancelled: "
                          f"{'; '.join(reasons)})")
     return EXIT_OK, f"report written ({done} tasks done)"
+
+
+async def _end_after_stop(store: Store, session_id: str, end: FollowEnd) -> FollowEnd:
+    """How the session ended, asked again once the workers are stopped: the tasks running
+    at the deadline (or the Ctrl-C) had their grace period, and may have finished it."""
+    if end not in (FollowEnd.TIMED_OUT, FollowEnd.INTERRUPTED):
+        return end
+    if (await store.get_session(session_id)).status is SessionStatus.CANCELLED:
+        return FollowEnd.CANCELLED
+    counts = await store.counts(session_id)
+    if counts and all(c.status.is_terminal for c in counts):
+        return FollowEnd.FINISHED
+    return end
 
 
 def _lost_task(task: Task) -> str:
