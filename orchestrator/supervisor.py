@@ -163,6 +163,8 @@ class Supervisor:
         self, slot: Slot, process: asyncio.subprocess.Process, worker_id: str
     ) -> None:
         code = await process.wait()
+        # What its skills started and left behind (a child ignoring SIGTERM) goes with it.
+        _signal_group(process, signal.SIGKILL)
         if self._stopping:
             return
         await self._handle_exit(slot, process.pid, worker_id, code)
@@ -288,6 +290,7 @@ class Supervisor:
                 logger.warning("worker %s ignored SIGTERM: killing it", slot.worker_id)
                 _signal_group(slot.process, signal.SIGKILL)
             await slot.process.wait()
+            _signal_group(slot.process, signal.SIGKILL)
             try:
                 # A worker killed before it could release its tasks: release them now.
                 await self._store.release_worker(slot.worker_id,

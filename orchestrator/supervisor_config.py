@@ -57,6 +57,9 @@ def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid:
         sys.executable, "-m", "worker", "--role", role, "--home", str(config.home),
         "--worker-id", worker_id, "--parent-pid", str(parent_pid),
         "--concurrency", str(role_workers.concurrency),
+        # Past its silence limit the supervisor kills a worker; twice that, a worker whose
+        # supervisor is gone ends itself, even with its event loop blocked.
+        "--blocked-limit-s", repr(2 * config.heartbeat_timeout_s),
     ]
     if config.session_id:
         argv += ["--session", config.session_id]

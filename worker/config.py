@@ -73,6 +73,9 @@ class WorkerConfig(WorkerSettings):
     session_id: str | None = None
     skills_dirs: list[Path] = Field(default_factory=list)
     parent_pid: int | None = None
+    # Set by the supervisor (twice its heartbeat timeout): past this without a turn of
+    # the event loop the kernel ends the process, supervisor or not.
+    blocked_limit_s: float | None = Field(default=None, gt=0)
 
     @property
     def db_path(self) -> Path:
