@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.supervisor_config import SupervisorConfig, worker_argv
+from orchestrator.supervisor_config import HARD_MEMORY_FACTOR, SupervisorConfig, worker_argv
 from taskqueue import (
     HUMAN_ROLE,
     WORKERS_CHANNEL,
@@ -32,6 +32,7 @@ from taskqueue import (
 )
 from taskqueue.messages import WorkerCrashed
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
+from worker.vitals import rss_mb_of
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +245,7 @@ class Supervisor:
             await asyncio.sleep(self.config.watch_interval_s)
             try:
                 await self._kill_silent_workers()
+                self._kill_workers_past_memory_limit()
                 await self._store.requeue_expired()
             except DiskFull as exc:
                 self._fail(exc)
@@ -270,6 +272,22 @@ class Supervisor:
                 _signal_group(process, signal.SIGKILL)
             elif slot.role in self.failing_roles and now - slot.spawned_at > 3 * limit:
                 self.failing_roles.discard(slot.role)
+
+    def _kill_workers_past_memory_limit(self) -> None:
+        """SIGKILL a worker whose resident memory passed the hard limit; its tasks are
+        released with the reason, the attempt counted, and die once attempts run out."""
+        limit = HARD_MEMORY_FACTOR * self.config.worker.max_rss_mb
+        for slot in self._slots:
+            process = slot.process
+            if process is None or process.returncode is not None or slot.killed_for:
+                continue
+            memory = rss_mb_of(process.pid)
+            if memory is not None and memory > limit:
+                slot.killed_for = (f"passed the memory limit ({memory:.0f} MB resident, over "
+                                   f"{limit:.0f} MB: {HARD_MEMORY_FACTOR:g} x max_rss_mb) "
+                                   "and was killed")
+                logger.warning("worker %s %s", slot.worker_id, slot.killed_for)
+                _signal_group(process, signal.SIGKILL)
 
     async def stop(self) -> None:
         """SIGTERM every worker, give them their grace period, then SIGKILL; always reap."""

@@ -30,6 +30,17 @@ def rss_mb() -> float:
         return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
+def rss_mb_of(pid: int) -> float | None:
+    """Resident memory of another process of this host in MiB; None once it is gone or
+    where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            resident_pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def signal_me_when_parent_dies(signum: int = signal.SIGHUP) -> bool:
     """Ask Linux to send `signum` when the parent dies; False where that is not offered."""
     if not sys.platform.startswith("linux"):
