@@ -16,6 +16,7 @@ from orchestrator.pids import pid_alive
 from orchestrator.session_start import RunOptions
 from orchestrator.supervisor import Supervisor
 from orchestrator.supervisor_config import SupervisorConfig
+from orchestrator.unserved_roles import fail_tasks_of_unserved_roles
 from orchestrator.workspace import Workspace
 from taskqueue import (
     HUMAN_ROLE,
@@ -48,6 +49,7 @@ def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> S
                if role.workers > 0 and name != HUMAN_ROLE},
         worker=config.worker_settings(), heartbeat_timeout_s=config.heartbeat_timeout_s,
         worker_env=config.llm.to_environment(), start_roles_when_needed=True,
+        worker_wait_s=config.worker_wait_s,
     )
 
 
@@ -68,14 +70,18 @@ async def run_session(
             loop.add_signal_handler(signum, stop.set)
         supervisor = Supervisor(supervisor_config(ws, config, session), store,
                                 on_failure=stop.set)
-        sweep: asyncio.Task[None] | None = None
+        sweeps: list[asyncio.Task[None]] = []
         try:
             await supervisor.start()
-            sweep = asyncio.create_task(
-                fail_tasks_of_crashing_roles(store, supervisor, session.id))
+            sweeps = [
+                asyncio.create_task(fail_tasks_of_crashing_roles(store, supervisor, session.id)),
+                asyncio.create_task(fail_tasks_of_unserved_roles(
+                    store, supervisor, session.id, supervisor.config.worker_wait_s,
+                    supervisor.start_hint)),
+            ]
             end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
         finally:
-            if sweep is not None:
+            for sweep in sweeps:
                 sweep.cancel()
             await asyncio.shield(supervisor.stop())
         if supervisor.failure is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.supervisor_config import HARD_MEMORY_FACTOR, SupervisorConfig, worker_argv
+from orchestrator.unserved_roles import WORKER_WANTED, serving_workers
 from taskqueue import (
     HUMAN_ROLE,
     WORKERS_CHANNEL,
@@ -29,6 +30,7 @@ from taskqueue import (
     TaskStatus,
     WorkerStatus,
     backoff_s,
+    session_channel,
 )
 from taskqueue.messages import WorkerCrashed
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
@@ -73,8 +75,8 @@ class Supervisor:
         self._stopping = False
         self.failing_roles: set[str] = set()
         self._started_roles: set[str] = set()
-        # Roles with tasks and no slot here, already reported.
-        self._unserved_roles: set[str] = set()
+        # Roles with tasks and no slot here: when each was first seen (time.monotonic()).
+        self.unserved_since: dict[str, float] = {}
         # The last crash of each role, in words: the reason its tasks fail when it keeps on.
         self.last_crash: dict[str, str] = {}
         self._log_dir = config.home / "logs"
@@ -126,18 +128,25 @@ class Supervisor:
         for role in sorted(unfinished - self._started_roles, key=lambda r: (r not in ready, r)):
             if role in self.config.roles:
                 await self._start_role(role)
-            elif role not in self._unserved_roles:
+            elif role not in self.unserved_since:
                 await self._report_unserved(role)
 
     async def _report_unserved(self, role: str) -> None:
         """A role with tasks but no workers here waits for a hand-started worker: say so,
-        once, unless one already serves it."""
-        self._unserved_roles.add(role)
-        serving = [w for w in await self._store.list_workers()
-                   if w.role == role and w.session_id in (None, self.config.session_id)]
-        if not serving:
-            logger.warning("no worker for role %r: start one with python -m worker --role %s "
-                           "--home %s", role, role, self.config.home)
+        once, on the log and the session's bus, unless one already serves it."""
+        self.unserved_since[role] = time.monotonic()
+        session_id = self.config.session_id
+        if session_id is None or await serving_workers(self._store, role, session_id):
+            return
+        hint = self.start_hint.format(role=role)
+        logger.warning("no worker for role %r: %s", role, hint)
+        await self._store.publish(session_channel(session_id), {"role": role, "hint": hint},
+                                  kind=WORKER_WANTED)
+
+    @property
+    def start_hint(self) -> str:
+        """How to start a worker of a role (`{role}` left to fill in)."""
+        return f"start one with: python -m worker --role {{role}} --home {self.config.home}"
 
     def _keep(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
