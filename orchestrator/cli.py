@@ -362,7 +362,8 @@ def dashboard(host: str, port: int, token: str | None, home: Path | None) -> Non
 def workers(home: Path | None, as_json: bool) -> None:
     """The live workers: id, role, pid, tasks running, last heartbeat, memory."""
     ws = existing_workspace(home)
-    run_async(_with_store(ws, lambda store: views.show_workers(store, as_json)))
+    timeout_s = ws.config().heartbeat_timeout_s
+    run_async(_with_store(ws, lambda store: views.show_workers(store, as_json, timeout_s)))
 
 
 @main.command()

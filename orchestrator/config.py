@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
-from orchestrator.supervisor_config import HEARTBEAT_TIMEOUT_S, RoleWorkers
+from orchestrator.supervisor_config import HEARTBEAT_TIMEOUT_S, WORKER_WAIT_S, RoleWorkers
 from skills.llm import LLMConfig
 from skills.roles import ROLES
 from taskqueue import DEFAULT_MAX_ATTEMPTS, SwarmError, describe_validation
@@ -46,6 +46,7 @@ class SwarmConfig(WorkerSettings):
     roles: dict[str, RoleWorkers] = Field(default_factory=default_roles)
     max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1, le=100)
     heartbeat_timeout_s: float = Field(default=HEARTBEAT_TIMEOUT_S, gt=0)
+    worker_wait_s: float = Field(default=WORKER_WAIT_S, gt=0)
     message_retention_s: float = Field(default=7 * 86400.0, gt=0)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     # The store's URL (`--store` and $SWARM_STORE win); None: the workspace's swarm.db.

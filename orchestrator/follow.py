@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from orchestrator.unserved_roles import WORKER_WANTED
 from taskqueue import (
     HUMAN_ROLE,
     WORKERS_CHANNEL,
@@ -54,6 +55,8 @@ class Progress:
     running: dict[int, RunningTask] = field(default_factory=dict)
     # Queued tasks of role human, by id: they wait for `swarm answer`.
     humans: dict[int, str] = field(default_factory=dict)
+    # Roles whose tasks wait for a worker started by hand: how to start one.
+    waiting_roles: dict[str, str] = field(default_factory=dict)
 
     @property
     def totals(self) -> Counter[str]:
@@ -77,7 +80,10 @@ class Progress:
     def track(self, message: Message) -> None:
         self.latest = message.time
         body = message.body
-        if message.kind == "task.started":
+        if message.kind == WORKER_WANTED:
+            self.waiting_roles[str(body.get("role"))] = str(body.get("hint", ""))
+        elif message.kind == "task.started":
+            self.waiting_roles.pop(body["role"], None)
             self.running[body["task_id"]] = RunningTask(
                 body["task_id"], body["role"], body.get("skill"), body["worker"],
                 body["attempt"], message.time)

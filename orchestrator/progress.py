@@ -8,6 +8,7 @@ import time
 from typing import TextIO
 
 from orchestrator.follow import Progress
+from orchestrator.unserved_roles import WORKER_WANTED
 from taskqueue import Message, error_headline
 from taskqueue.printable import printable
 
@@ -21,6 +22,7 @@ PLAIN_KINDS = {
     "task.requeued": "requeued",
     "task.cancelled": "cancelled",
     "worker.crashed": "crashed",
+    WORKER_WANTED: "waiting",
 }
 
 
@@ -53,6 +55,8 @@ def describe(message: Message) -> str | None:
                 f"attempt {body['attempt']} on {body['worker']}")
     if message.kind == "task.cancelled":
         return f"tasks {body['task_ids']} cancelled: {body['reason']}"
+    if message.kind == WORKER_WANTED:
+        return f"waiting for a worker of role {body.get('role')!r}: {body.get('hint', '')}"
     if message.kind == "worker.crashed":
         return f"worker {body['worker']} {body['reason']}; released {body['released']}"
     if message.kind == "task.failed":
@@ -151,6 +155,8 @@ class LiveRenderer:
             note = f" {task.note}" if task.note else ""
             lines.append(f"    #{task.task_id} {task.role}/{task.skill or '-'} on "
                          f"{task.worker} for {elapsed(task.started)}{share}{note}")
+        for role, hint in sorted(progress.waiting_roles.items()):
+            lines.append(f"    waiting for a worker of role {role!r}: {hint}")
         for task_id in sorted(progress.humans):
             lines.append(f'    #{task_id} waits for a human: swarm answer {task_id} "..."')
         # Move up over the last block and clear it, print new notes, then the block.

@@ -16,6 +16,7 @@ from orchestrator.pids import pid_alive
 from orchestrator.session_start import RunOptions
 from orchestrator.supervisor import Supervisor
 from orchestrator.supervisor_config import SupervisorConfig
+from orchestrator.unserved_roles import fail_tasks_of_unserved_roles
 from orchestrator.workspace import Workspace
 from taskqueue import (
     HUMAN_ROLE,
@@ -49,6 +50,7 @@ def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> S
                if role.workers > 0 and name != HUMAN_ROLE},
         worker=config.worker_settings(), heartbeat_timeout_s=config.heartbeat_timeout_s,
         worker_env=config.llm.to_environment(), start_roles_when_needed=True,
+        worker_wait_s=config.worker_wait_s,
     )
 
 
@@ -69,19 +71,23 @@ async def run_session(
             loop.add_signal_handler(signum, stop.set)
         supervisor = Supervisor(supervisor_config(ws, config, session), store,
                                 on_failure=stop.set)
-        sweep: asyncio.Task[None] | None = None
+        sweeps: list[asyncio.Task[None]] = []
         try:
             await supervisor.start()
-            sweep = asyncio.create_task(
-                fail_tasks_of_crashing_roles(store, supervisor, session.id))
+            sweeps = [
+                asyncio.create_task(fail_tasks_of_crashing_roles(store, supervisor, session.id)),
+                asyncio.create_task(fail_tasks_of_unserved_roles(
+                    store, supervisor, session.id, supervisor.config.worker_wait_s,
+                    supervisor.start_hint)),
+            ]
             end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
         finally:
-            if sweep is not None:
+            for sweep in sweeps:
                 sweep.cancel()
             await asyncio.shield(supervisor.stop())
         if supervisor.failure is not None:
             raise supervisor.failure
-        return await conclude(ws, store, session.id, end)
+        return await conclude(ws, store, session.id, await _end_after_stop(store, session.id, end))
     except DiskFull as exc:
         # Nothing is lost: what was recorded stands, and the rest runs once there is room.
         raise DiskFull(f"{exc}; free some space, then finish the session with: "
@@ -116,6 +122,19 @@ async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd)
         return EXIT_OK, (f"report written ({done} tasks done; {len(cancelled)} cancelled: "
                          f"{'; '.join(reasons)})")
     return EXIT_OK, f"report written ({done} tasks done)"
+
+
+async def _end_after_stop(store: Store, session_id: str, end: FollowEnd) -> FollowEnd:
+    """How the session ended, asked again once the workers are stopped: the tasks running
+    at the deadline (or the Ctrl-C) had their grace period, and may have finished it."""
+    if end not in (FollowEnd.TIMED_OUT, FollowEnd.INTERRUPTED):
+        return end
+    if (await store.get_session(session_id)).status is SessionStatus.CANCELLED:
+        return FollowEnd.CANCELLED
+    counts = await store.counts(session_id)
+    if counts and all(c.status.is_terminal for c in counts):
+        return FollowEnd.FINISHED
+    return end
 
 
 def _lost_task(task: Task) -> str:

@@ -19,7 +19,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.supervisor_config import SupervisorConfig, worker_argv
+from orchestrator.supervisor_config import HARD_MEMORY_FACTOR, SupervisorConfig, worker_argv
+from orchestrator.unserved_roles import WORKER_WANTED, serving_workers
 from taskqueue import (
     HUMAN_ROLE,
     WORKERS_CHANNEL,
@@ -29,9 +30,11 @@ from taskqueue import (
     TaskStatus,
     WorkerStatus,
     backoff_s,
+    session_channel,
 )
 from taskqueue.messages import WorkerCrashed
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
+from worker.vitals import rss_mb_of
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +75,8 @@ class Supervisor:
         self._stopping = False
         self.failing_roles: set[str] = set()
         self._started_roles: set[str] = set()
-        # Roles with tasks and no slot here, already reported.
-        self._unserved_roles: set[str] = set()
+        # Roles with tasks and no slot here: when each was first seen (time.monotonic()).
+        self.unserved_since: dict[str, float] = {}
         # The last crash of each role, in words: the reason its tasks fail when it keeps on.
         self.last_crash: dict[str, str] = {}
         self._log_dir = config.home / "logs"
@@ -125,18 +128,25 @@ class Supervisor:
         for role in sorted(unfinished - self._started_roles, key=lambda r: (r not in ready, r)):
             if role in self.config.roles:
                 await self._start_role(role)
-            elif role not in self._unserved_roles:
+            elif role not in self.unserved_since:
                 await self._report_unserved(role)
 
     async def _report_unserved(self, role: str) -> None:
         """A role with tasks but no workers here waits for a hand-started worker: say so,
-        once, unless one already serves it."""
-        self._unserved_roles.add(role)
-        serving = [w for w in await self._store.list_workers()
-                   if w.role == role and w.session_id in (None, self.config.session_id)]
-        if not serving:
-            logger.warning("no worker for role %r: start one with python -m worker --role %s "
-                           "--home %s", role, role, self.config.home)
+        once, on the log and the session's bus, unless one already serves it."""
+        self.unserved_since[role] = time.monotonic()
+        session_id = self.config.session_id
+        if session_id is None or await serving_workers(self._store, role, session_id):
+            return
+        hint = self.start_hint.format(role=role)
+        logger.warning("no worker for role %r: %s", role, hint)
+        await self._store.publish(session_channel(session_id), {"role": role, "hint": hint},
+                                  kind=WORKER_WANTED)
+
+    @property
+    def start_hint(self) -> str:
+        """How to start a worker of a role (`{role}` left to fill in)."""
+        return f"start one with: python -m worker --role {{role}} --home {self.config.home}"
 
     def _keep(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
@@ -163,6 +173,8 @@ class Supervisor:
         self, slot: Slot, process: asyncio.subprocess.Process, worker_id: str
     ) -> None:
         code = await process.wait()
+        # What its skills started and left behind (a child ignoring SIGTERM) goes with it.
+        _signal_group(process, signal.SIGKILL)
         if self._stopping:
             return
         await self._handle_exit(slot, process.pid, worker_id, code)
@@ -242,6 +254,7 @@ class Supervisor:
             await asyncio.sleep(self.config.watch_interval_s)
             try:
                 await self._kill_silent_workers()
+                self._kill_workers_past_memory_limit()
                 await self._store.requeue_expired()
             except DiskFull as exc:
                 self._fail(exc)
@@ -269,6 +282,22 @@ class Supervisor:
             elif slot.role in self.failing_roles and now - slot.spawned_at > 3 * limit:
                 self.failing_roles.discard(slot.role)
 
+    def _kill_workers_past_memory_limit(self) -> None:
+        """SIGKILL a worker whose resident memory passed the hard limit; its tasks are
+        released with the reason, the attempt counted, and die once attempts run out."""
+        limit = HARD_MEMORY_FACTOR * self.config.worker.max_rss_mb
+        for slot in self._slots:
+            process = slot.process
+            if process is None or process.returncode is not None or slot.killed_for:
+                continue
+            memory = rss_mb_of(process.pid)
+            if memory is not None and memory > limit:
+                slot.killed_for = (f"passed the memory limit ({memory:.0f} MB resident, over "
+                                   f"{limit:.0f} MB: {HARD_MEMORY_FACTOR:g} x max_rss_mb) "
+                                   "and was killed")
+                logger.warning("worker %s %s", slot.worker_id, slot.killed_for)
+                _signal_group(process, signal.SIGKILL)
+
     async def stop(self) -> None:
         """SIGTERM every worker, give them their grace period, then SIGKILL; always reap."""
         self._stopping = True
@@ -288,6 +317,7 @@ class Supervisor:
                 logger.warning("worker %s ignored SIGTERM: killing it", slot.worker_id)
                 _signal_group(slot.process, signal.SIGKILL)
             await slot.process.wait()
+            _signal_group(slot.process, signal.SIGKILL)
             try:
                 # A worker killed before it could release its tasks: release them now.
                 await self._store.release_worker(slot.worker_id,

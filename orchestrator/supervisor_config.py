@@ -24,6 +24,15 @@ HEARTBEAT_TIMEOUT_S = 10.0
 """How long a worker may be silent before it is taken to be hung and is killed."""
 
 
+WORKER_WAIT_S = 600.0
+"""How long the tasks of a role without workers wait for one started by hand."""
+
+HARD_MEMORY_FACTOR = 2.0
+"""A worker past this many times its `max_rss_mb` is killed at once: past `max_rss_mb`
+it only stops claiming and lets its tasks finish, which a skill that keeps growing would
+use to take the machine's memory."""
+
+
 class SupervisorConfig(BaseModel):
     """Which workers to keep alive and how to watch them."""
 
@@ -47,6 +56,8 @@ class SupervisorConfig(BaseModel):
     crash_loop_count: int = Field(default=5, ge=1)
     crash_loop_window_s: float = Field(default=60.0, gt=0)
     stop_timeout_s: float = Field(default=15.0, gt=0)
+    # A role with tasks and no workers here: how long its tasks wait for a hand-started one.
+    worker_wait_s: float = Field(default=WORKER_WAIT_S, gt=0)
     # Added to each worker's environment: the model's settings travel here, not on the
     # command line, where any user could read an API key with `ps`.
     worker_env: dict[str, str] = Field(default_factory=dict, repr=False)
@@ -59,6 +70,9 @@ def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid:
         sys.executable, "-m", "worker", "--role", role, "--home", str(config.home),
         "--worker-id", worker_id, "--parent-pid", str(parent_pid),
         "--concurrency", str(role_workers.concurrency),
+        # Past its silence limit the supervisor kills a worker; twice that, a worker whose
+        # supervisor is gone ends itself, even with its event loop blocked.
+        "--blocked-limit-s", repr(2 * config.heartbeat_timeout_s),
     ]
     if config.session_id:
         argv += ["--session", config.session_id]

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from orchestrator.pids import worker_is_gone, worker_is_silent
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.isolation import check_in_child
@@ -130,17 +131,22 @@ def show_blackboard(ws: Workspace, session: Session, path: str | None) -> None:
         click.echo(board.read_text(path), nl=False)
 
 
-async def show_workers(store: Store, as_json: bool) -> None:
-    workers = await store.list_workers()
+async def show_workers(store: Store, as_json: bool, heartbeat_timeout_s: float) -> None:
+    """The workers registered as live, less those whose process is gone (they died
+    unannounced); one silent for longer than `heartbeat_timeout_s` is marked so."""
+    now = time.time()
+    workers = [w for w in await store.list_workers() if not worker_is_gone(w)]
+    silent = {w.id for w in workers if worker_is_silent(w, now, heartbeat_timeout_s)}
     if as_json:
-        emit_json([w.model_dump() for w in workers])
+        emit_json([{**w.model_dump(), "silent": w.id in silent} for w in workers])
         return
     if not workers:
         click.echo("no live workers")
         return
     click.echo(table(
         [(w.id, w.role, w.pid, w.session_id or "all", len(w.running),
-          f"{age(w.heartbeat_at)} ago", f"{w.rss_mb:.0f} MB" if w.rss_mb else "-")
+          f"{age(w.heartbeat_at)} ago" + (", silent" if w.id in silent else ""),
+          f"{w.rss_mb:.0f} MB" if w.rss_mb else "-")
          for w in workers],
         ("WORKER", "ROLE", "PID", "SESSION", "RUNNING", "HEARTBEAT", "MEMORY")))
 

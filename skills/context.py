@@ -140,6 +140,10 @@ class TaskContext:
         priority: int = 0, depends_on: list[int] | None = None, title: str = "",
     ) -> int:
         """Add a follow-up task to this session; returns its id."""
+        if not role.strip() or role != role.strip() or not role.isprintable():
+            # No worker can be started with such a `--role`: the task would wait forever.
+            raise SwarmError(f"ctx.enqueue: role {role!r} is refused: use a word, "
+                             "e.g. researcher")
         return await self._store.enqueue(self.session_id, NewTask(
             role=role, skill=skill, input=input or {}, priority=priority,
             depends_on=list(depends_on or []), title=title,

@@ -56,6 +56,9 @@ def _settings_options(command: FC) -> FC:
 @click.option("--worker-id", help="This worker's id (default: role-pid-random).")
 @click.option("--parent-pid", type=int,
               help="Exit when this process (the supervisor) dies.")
+@click.option("--blocked-limit-s", type=float,
+              help="End the process (SIGALRM) when its event loop is blocked this long "
+                   "(default: never).")
 @_settings_options
 def main(**options: object) -> None:
     """Claim and run the tasks of one role until stopped."""

@@ -75,6 +75,9 @@ class WorkerConfig(WorkerSettings):
     parent_pid: int | None = None
     # The store's URL (`swarm --store`, $SWARM_STORE); None: the workspace's SQLite file.
     store: str | None = None
+    # Set by the supervisor (twice its heartbeat timeout): past this without a turn of
+    # the event loop the kernel ends the process, supervisor or not.
+    blocked_limit_s: float | None = Field(default=None, gt=0)
 
     @property
     def db_path(self) -> Path:

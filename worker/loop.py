@@ -38,7 +38,13 @@ from worker import outcome
 from worker.completions import CompletionBatcher
 from worker.config import WorkerConfig, new_worker_id
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
-from worker.vitals import parent_is_gone, rss_mb, signal_me_when_parent_dies
+from worker.vitals import (
+    end_me_if_blocked_for,
+    kill_rest_of_my_group,
+    parent_is_gone,
+    rss_mb,
+    signal_me_when_parent_dies,
+)
 
 if TYPE_CHECKING:
     from skills.llm import LLMConfig, ModelEndpoint
@@ -103,18 +109,22 @@ class Worker:
             session_id=self.config.session_id, concurrency=self.config.concurrency))
         self._install_signal_handlers()
         vitals = asyncio.create_task(self._heartbeats(), name="heartbeats")
+        switch = asyncio.create_task(self._end_me_if_blocked(), name="blocked-limit")
         logger.info("worker %s (role %s) started", self.id, self.config.role)
         try:
             await self._claim_and_run()
             await self._finish_running()
         finally:
             vitals.cancel()
+            switch.cancel()
             if self.stuck_threads:
                 # asyncio.run would join the stuck thread forever when it shuts the default
                 # executor down; hand it an idle one (the caller leaves with os._exit).
                 executor.shutdown(wait=False, cancel_futures=True)
                 loop.set_default_executor(ThreadPoolExecutor(1))
             await self._leave()
+            if killed := kill_rest_of_my_group():
+                logger.info("killed the processes its skills left behind: %s", killed)
         return self._exit_code
 
     async def _claim_and_run(self) -> None:
@@ -259,6 +269,18 @@ class Worker:
             if memory > self.config.max_rss_mb and not self._stopping.is_set():
                 self._recycle(f"memory {memory:.0f} MB passed the ceiling "
                               f"{self.config.max_rss_mb:.0f} MB")
+
+    async def _end_me_if_blocked(self) -> None:
+        """Renew the kernel's deadline at every turn of the loop; once stopping, leave it
+        at the grace period plus the limit: a skill holding the GIL stops every Python
+        thread, and this process must still end when no supervisor is left to kill it."""
+        limit = self.config.blocked_limit_s
+        if limit is None:
+            return
+        while not self._stopping.is_set():
+            end_me_if_blocked_for(limit)
+            await asyncio.sleep(min(self.config.heartbeat_s, limit / 4))
+        end_me_if_blocked_for(self._grace_s + limit)
 
     async def _notice_cancellations(self) -> None:
         for task_id, running in list(self._running.items()):

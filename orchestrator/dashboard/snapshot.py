@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from blackboard import FINAL_REPORT
+from orchestrator.pids import worker_is_gone
 from orchestrator.views import task_counts
 from orchestrator.workspace import Workspace
 from taskqueue import (
@@ -99,6 +100,9 @@ def workers_view(workers: list[WorkerInfo], session_id: str, now: float) -> list
     The supervisor names a slot's workers `<role>.<index>-<random>`, so the earlier
     records of a slot count its restarts; a worker started by hand has none known.
     """
+    # A worker registered as live whose process is gone died unannounced: it is dead.
+    workers = [w.model_copy(update={"status": WorkerStatus.DEAD})
+               if w.status in LIVE_WORKERS and worker_is_gone(w) else w for w in workers]
     mine = [w for w in workers if w.session_id == session_id
             or (w.session_id is None and w.status in LIVE_WORKERS)]
     slots: dict[str, list[WorkerInfo]] = {}

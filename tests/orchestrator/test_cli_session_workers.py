@@ -152,7 +152,7 @@ def test_role_without_workers_is_planned_and_waits_for_a_hand_started_worker(
             hand.wait(timeout=HANG_S)
 
     assert run.returncode == 0, err
-    assert (f"no worker for role 'analyst': start one with python -m worker --role analyst "
+    assert (f"no worker for role 'analyst': start one with: python -m worker --role analyst "
             f"--home {home}") in err
     ((owner,),) = db_rows(home, "SELECT json_extract(m.body, '$.worker') FROM tasks t "
                                 "JOIN messages m ON m.kind = 'task.started' AND "

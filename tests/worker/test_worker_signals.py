@@ -3,18 +3,15 @@ a worker whose supervisor was SIGKILLed leaves on its own."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import signal
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from orchestrator.pids import pid_alive
-from support.swarm_processes import HANG_S, open_swarm
+from support.doomed_supervisor import start_doomed_supervisor
+from support.swarm_processes import open_swarm
 from taskqueue import NewTask, TaskStatus, WorkerStatus
 
 SLOW_SKILL = """
@@ -67,37 +64,6 @@ async def test_sigterm_releases_task_still_running_after_grace(tmp_path: Path) -
         assert [(m.body["task_id"], m.body["attempt"]) for m in requeued] == [(task_id, 1)]
 
 
-SUPERVISOR_SCRIPT = """
-    import asyncio
-    import json
-    import sys
-    from pathlib import Path
-
-    from orchestrator.supervisor_config import RoleWorkers, SupervisorConfig, WorkerSettings
-    from orchestrator.supervisor import Supervisor
-    from taskqueue import SqliteStore
-
-
-    async def main() -> None:
-        home, session_id, skills_dir = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-        store = await SqliteStore.open(home / "swarm.db", sender="doomed-supervisor")
-        config = SupervisorConfig(
-            home=home, session_id=session_id, skills_dirs=[skills_dir],
-            roles={"r": RoleWorkers(workers=3)},
-            worker=WorkerSettings(heartbeat_s=0.2, lease_s=30.0, grace_s=30.0),
-        )
-        supervisor = Supervisor(config, store)
-        await supervisor.start()
-        while len(await store.list_workers()) < 3:
-            await store.wait_for_news(0.2)
-        print(json.dumps([slot.process.pid for slot in supervisor.slots]), flush=True)
-        await asyncio.sleep(3600)
-
-
-    asyncio.run(main())
-"""
-
-
 @pytest.mark.slow
 async def test_workers_leave_within_seconds_of_their_supervisor_being_sigkilled(
     tmp_path: Path,
@@ -105,16 +71,8 @@ async def test_workers_leave_within_seconds_of_their_supervisor_being_sigkilled(
     async with open_swarm(tmp_path) as swarm:
         swarm.skill("slow", SLOW_SKILL)
         [task_id] = await swarm.enqueue(NewTask(role="r", skill="slow", input={"seconds": 600}))
-        script = tmp_path / "supervise.py"
-        script.write_text(textwrap.dedent(SUPERVISOR_SCRIPT), encoding="utf-8")
-        with open(tmp_path / "supervisor.log", "wb") as log:
-            supervisor = await asyncio.create_subprocess_exec(
-                sys.executable, str(script), str(swarm.home), swarm.session_id,
-                str(swarm.skills_dir), stdout=asyncio.subprocess.PIPE, stderr=log)
-        pids: list[int] = []
+        supervisor, pids = await start_doomed_supervisor(swarm, tmp_path, workers=3)
         try:
-            assert supervisor.stdout is not None
-            pids = json.loads(await asyncio.wait_for(supervisor.stdout.readline(), HANG_S))
             await swarm.wait_for_tasks([task_id], [TaskStatus.RUNNING])
 
             supervisor.kill()

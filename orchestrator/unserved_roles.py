@@ -1,0 +1,55 @@
+"""Ending the wait for a worker that never comes.
+
+A role with tasks and no workers started here (`--workers R=0`, or a role only a skill's
+`ctx.enqueue` names) waits for a worker started by hand. The supervisor says so on the
+session's bus (`worker.wanted`, shown by `run` and `watch`); once `worker_wait_s` has
+passed with no worker serving the role, its ready tasks are failed without retry with
+the reason, their dependents are decided as for any failure, and the session ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+from orchestrator.crash_loops import SWEEP_INTERVAL_S, fail_ready_tasks
+from orchestrator.pids import worker_is_gone
+from taskqueue import Store
+
+WORKER_WANTED = "worker.wanted"
+"""The bus message kind: `{"role", "hint"}`, a role whose tasks wait for a worker."""
+
+
+class UnservedWatch(Protocol):
+    """What the sweep reads of the supervisor: when each unserved role was first seen."""
+
+    unserved_since: dict[str, float]
+
+
+def unserved_reason(role: str, wait_s: float, hint: str) -> str:
+    return f"no worker of role {role!r} came within worker_wait_s = {wait_s:g} s ({hint})"
+
+
+async def serving_workers(store: Store, role: str, session_id: str) -> list[str]:
+    """The live workers that would claim the role's tasks in the session."""
+    return [w.id for w in await store.list_workers()
+            if w.role == role and w.session_id in (None, session_id) and not worker_is_gone(w)]
+
+
+async def fail_tasks_of_unserved_roles(
+    store: Store, supervisor: UnservedWatch, session_id: str, wait_s: float, hint: str,
+    interval_s: float = SWEEP_INTERVAL_S,
+) -> None:
+    """Every `interval_s`, fail the ready tasks of each role that has waited past
+    `wait_s` for a worker; a role a worker serves meanwhile waits afresh. Runs until
+    cancelled."""
+    while True:
+        now = time.monotonic()
+        for role, since in sorted(supervisor.unserved_since.items()):
+            if await serving_workers(store, role, session_id):
+                supervisor.unserved_since[role] = now
+            elif now - since > wait_s:
+                reason = unserved_reason(role, wait_s, hint.format(role=role))
+                await fail_ready_tasks(store, session_id, role, reason)
+        await asyncio.sleep(interval_s)
