@@ -14,6 +14,7 @@ from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
+from skills.agents.settings import AGENT_SKILL
 from skills.isolation import ChildCheck
 from skills.offline import CorpusError, CorpusIndex
 from skills.roles import DEFAULT_SKILL_FOR_ROLE, PLANNER, RESEARCHER
@@ -86,11 +87,15 @@ def prepare(
     })
 
 
+# The skills that search the session's corpus, and so are given it.
+_SEARCHING_SKILLS = frozenset({DEFAULT_SKILL_FOR_ROLE[RESEARCHER], AGENT_SKILL})
+
+
 def _with_corpus(task: NewTask, registry: SkillRegistry, corpus: Path, index: Path) -> NewTask:
     """A plan file's research task searches the session's corpus unless it names one."""
     if task.role == HUMAN_ROLE:
         return task
-    if registry.for_task(task.skill, task.role).name != DEFAULT_SKILL_FOR_ROLE[RESEARCHER]:
+    if registry.for_task(task.skill, task.role).name not in _SEARCHING_SKILLS:
         return task
     given = {"corpus": str(corpus), "index": str(index)}
     return task.model_copy(update={"input": {**given, **task.input}})

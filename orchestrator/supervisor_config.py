@@ -8,11 +8,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from skills.agents.settings import RoleSkill
 from worker.config import WorkerSettings
 
 
-class RoleWorkers(BaseModel):
-    """How many worker processes a role gets, and how many tasks each runs at once."""
+class RoleWorkers(RoleSkill):
+    """How many worker processes a role gets, and how many tasks each runs at once; and
+    (`RoleSkill`) the skill its tasks run when they name none."""
 
     model_config = ConfigDict(extra="forbid")
 
