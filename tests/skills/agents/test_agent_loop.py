@@ -129,7 +129,8 @@ async def test_spawned_tasks_are_bounded_in_number_and_carry_their_depth(
     assert result.data["spawned"] == [children[0].id]
 
 
-async def test_an_answer_without_a_tool_call_ends_the_task_with_that_answer(agents: AgentHarness) -> None:
+async def test_an_answer_without_a_tool_call_ends_the_task_with_that_answer(
+        agents: AgentHarness) -> None:
     agents.configure()
     agents.server.script(Answer("Nothing to do."))
     _, result = await agents.run("Say so")
