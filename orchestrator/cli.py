@@ -122,12 +122,15 @@ def main() -> None:
 @click.option("--detach", is_flag=True, help="Return at once; the session runs on.")
 @click.option("--review", is_flag=True,
               help="A person approves the design before the synthesis (swarm answer).")
+@click.option("--repo", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="A git repository; command skills with workdir = \"worktree\" each work "
+                   "on a branch of their own in a worktree of it.")
 @home_option
 @json_option
 @reports_errors
 def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tuple[str, ...],
         skills_dirs: tuple[Path, ...], timeout_s: float | None, detach: bool, review: bool,
-        home: Path | None, as_json: bool) -> None:
+        repo: Path | None, home: Path | None, as_json: bool) -> None:
     """Plan, run and follow one session; print the report's path last.
 
     REQUEST `-` reads the request from standard input.
@@ -136,7 +139,8 @@ def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tupl
         request = sys.stdin.read()
     ws = workspace(home)
     options = RunOptions(corpus=corpus, plan=plan_file, workers=parse_workers(workers),
-                         skills_dirs=list(skills_dirs), timeout_s=timeout_s, review=review)
+                         skills_dirs=list(skills_dirs), timeout_s=timeout_s, review=review,
+                         repo=repo)
     ws.ensure_writable()
     config = ws.config().with_worker_counts(options.workers)
     request, options = prepare(ws, config, request, options)

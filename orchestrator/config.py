@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from orchestrator.supervisor_config import HEARTBEAT_TIMEOUT_S, RoleWorkers
+from skills.commands.settings import CommandSettings
 from skills.llm import LLMConfig
 from skills.roles import ROLES
 from taskqueue import DEFAULT_MAX_ATTEMPTS, SwarmError, describe_validation
@@ -46,6 +47,8 @@ class SwarmConfig(WorkerSettings):
     heartbeat_timeout_s: float = Field(default=HEARTBEAT_TIMEOUT_S, gt=0)
     message_retention_s: float = Field(default=7 * 86400.0, gt=0)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    # Command skills: external programs a task runs (`[skills.NAME]`).
+    skills: dict[str, CommandSettings] = Field(default_factory=dict)
 
     @field_validator("roles", mode="after")
     @classmethod

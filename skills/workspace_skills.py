@@ -1,5 +1,6 @@
-"""The skills a workspace configures in config.toml: a role's own skill (`[roles.NAME]
-skill = ...`, with an agent's settings), read by every process that builds a registry.
+"""The skills a workspace configures in config.toml: command skills (`[skills.NAME]`) and
+a role's own skill (`[roles.NAME] skill = ...`, with an agent's settings), read by every
+process that builds a registry.
 
 The orchestrator validates the whole file first (`orchestrator.config`); a worker reads
 only these keys here, so that it runs what the session was started with.
@@ -19,6 +20,8 @@ from pydantic import ValidationError
 from skills.agents.settings import RoleSkill
 from skills.agents.skill import agent_for_role
 from skills.agents.tools import ToolRegistry
+from skills.commands.settings import CommandSettings, bwrap_missing
+from skills.commands.skill import command_skill
 from skills.errors import SkillLoadError
 from skills.loader import SkillSpec, spec_for_class
 from taskqueue import describe_validation
@@ -34,6 +37,7 @@ class WorkspaceSkills:
 
     source: str = CONFIG_FILE
     roles: dict[str, RoleSkill] = field(default_factory=dict)
+    commands: dict[str, CommandSettings] = field(default_factory=dict)
 
 
 def load_workspace_skills(home: Path) -> WorkspaceSkills:
@@ -57,7 +61,15 @@ def parse_workspace_skills(data: Mapping[str, Any], source: str) -> WorkspaceSki
         except ValidationError as exc:
             raise SkillLoadError(f"{source}: " + describe_validation(
                 exc, partial(_key_path, f"roles.{name}"))) from exc
-    return WorkspaceSkills(source, roles)
+    commands: dict[str, CommandSettings] = {}
+    for name, table in (data.get("skills") or {}).items():
+        try:
+            settings = CommandSettings.model_validate(table)
+        except ValidationError as exc:
+            raise SkillLoadError(f"{source}: " + describe_validation(
+                exc, partial(_key_path, f"skills.{name}"))) from exc
+        commands[name] = settings.resolved_from(Path(source).parent)
+    return WorkspaceSkills(source, roles, commands)
 
 
 def _key_path(prefix: str, loc: tuple[int | str, ...]) -> str:
@@ -66,8 +78,11 @@ def _key_path(prefix: str, loc: tuple[int | str, ...]) -> str:
 
 def configured_specs(configured: WorkspaceSkills, known: Mapping[str, SkillSpec],
                      tools: ToolRegistry) -> tuple[list[SkillSpec], dict[str, SkillSpec]]:
-    """The specs config.toml adds (none yet besides roles') and each configured role's
-    spec; a skill or tool that does not exist is an error naming the file and key."""
+    """The command skills config.toml adds, and each configured role's spec; a skill or
+    tool that does not exist is an error naming the file and key."""
+    commands = [_command_spec(name, settings, known, configured.source)
+                for name, settings in configured.commands.items()]
+    known = {**known, **{spec.name: spec for spec in commands}}
     agent_roles = frozenset(r for r, s in configured.roles.items() if s.is_agent)
     by_role: dict[str, SkillSpec] = {}
     for role, chosen in configured.roles.items():
@@ -81,7 +96,18 @@ def configured_specs(configured: WorkspaceSkills, known: Mapping[str, SkillSpec]
         else:
             raise SkillLoadError(f"{where}.skill: no skill named {chosen.skill!r} "
                                  f"(known: {', '.join(sorted(known))})")
-    return [], by_role
+    return commands, by_role
+
+
+def _command_spec(name: str, settings: CommandSettings, known: Mapping[str, SkillSpec],
+                  source: str) -> SkillSpec:
+    where = f"{source}: skills.{name}"
+    if name in known and not known[name].origin.startswith(f"{source}: skills."):
+        raise SkillLoadError(f"{where}: skill {name!r} is already defined by "
+                             f"{known[name].origin}")
+    if settings.sandbox == "bwrap" and (missing := bwrap_missing()):
+        raise SkillLoadError(f"{where}.sandbox: {missing}")
+    return spec_for_class(command_skill(name, settings), where)
 
 
 def _agent_spec(role: str, chosen: RoleSkill, tools: ToolRegistry,
