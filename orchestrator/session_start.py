@@ -9,9 +9,10 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from blackboard.layout import CONTEXT_FILE, PLAN_FILE
-from orchestrator.config import SwarmConfig
+from orchestrator.config import CONFIG_FILE, SwarmConfig
 from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
+from orchestrator.role_python import check_role_pythons
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.agents.settings import AGENT_SKILL
@@ -49,6 +50,7 @@ def prepare(
     """Check the request, skills, corpus and plan; build the first tasks. Creates nothing
     but the corpus's search index."""
     request = check_request(request)
+    check_role_pythons(config.roles, ws.home / CONFIG_FILE)
     if options.repo is not None and not (options.repo / ".git").exists():
         raise SwarmError(f"--repo {options.repo}: not a git repository (no .git)")
     for directory in options.skills_dirs:
