@@ -20,6 +20,15 @@ ANALYSIS = "analysis"
 CRITIQUES = "critiques"
 FINAL = "final"
 
+TRACES = "traces"
+"""An agent task's steps, one file a task (`traces/task-<id>.md`)."""
+
+PATCHES = "patches"
+"""A command task's `git diff` (`patches/task-<id>.diff`)."""
+
+LOGS = "logs"
+"""A command task's output and exit status (`logs/task-<id>.md`)."""
+
 FOLDERS: tuple[str, ...] = (FINDINGS, DESIGNS, ANALYSIS, CRITIQUES, FINAL)
 """The folders every session starts with."""
 
@@ -60,3 +69,8 @@ def output_name(stem: str, task: int, attempt: int) -> str:
     A retry writes ``…-a2.md`` beside ``…-a1.md`` instead of over it.
     """
     return f"{sanitize_stem(stem)}--t{task}-a{attempt}.md"
+
+
+def task_file_path(folder: str, task: int, suffix: str) -> str:
+    """The one file of `folder` that belongs to task `task` (a trace, a diff, a log)."""
+    return f"{folder}/task-{task}{suffix}"

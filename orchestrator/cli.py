@@ -121,12 +121,15 @@ def main(store: str | None) -> None:
 @click.option("--detach", is_flag=True, help="Return at once; the session runs on.")
 @click.option("--review", is_flag=True,
               help="A person approves the design before the synthesis (swarm answer).")
+@click.option("--repo", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="A git repository; command skills with workdir = \"worktree\" each work "
+                   "on a branch of their own in a worktree of it.")
 @home_option
 @json_option
 @reports_errors
 def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tuple[str, ...],
         skills_dirs: tuple[Path, ...], timeout_s: float | None, detach: bool, review: bool,
-        home: Path | None, as_json: bool) -> None:
+        repo: Path | None, home: Path | None, as_json: bool) -> None:
     """Plan, run and follow one session; print the report's path last.
 
     REQUEST `-` reads the request from standard input.
@@ -136,7 +139,8 @@ def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tupl
     ws = workspace(home)
     config, counts = apply_workers(ws.config(), workers)
     options = RunOptions(corpus=corpus, plan=plan_file, workers=counts,
-                         skills_dirs=list(skills_dirs), timeout_s=timeout_s, review=review)
+                         skills_dirs=list(skills_dirs), timeout_s=timeout_s, review=review,
+                         repo=repo)
     ws.ensure_writable()
     request, options = prepare(ws, config, request, options)
     sys.exit(run_async(_run(ws, request, options, detach, as_json)))

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from orchestrator.supervisor_config import HEARTBEAT_TIMEOUT_S, WORKER_WAIT_S, RoleWorkers
+from skills.commands.settings import CommandSettings
 from skills.llm import LLMConfig
 from skills.roles import ROLES
 from taskqueue import DEFAULT_MAX_ATTEMPTS, SwarmError, describe_validation
@@ -51,6 +52,8 @@ class SwarmConfig(WorkerSettings):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     # The store's URL (`--store` and $SWARM_STORE win); None: the workspace's swarm.db.
     store: str | None = None
+    # Command skills: external programs a task runs (`[skills.NAME]`).
+    skills: dict[str, CommandSettings] = Field(default_factory=dict)
 
     @field_validator("roles", mode="after")
     @classmethod

@@ -9,11 +9,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from blackboard.layout import CONTEXT_FILE, PLAN_FILE
-from orchestrator.config import SwarmConfig
+from orchestrator.config import CONFIG_FILE, SwarmConfig
 from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
+from orchestrator.role_python import check_role_pythons
 from orchestrator.workspace import Workspace
 from skills import SkillRegistry
+from skills.agents.settings import AGENT_SKILL
+from skills.commands.skill import REPO_KEY, CommandSkill
 from skills.isolation import ChildCheck
 from skills.offline import CorpusError, CorpusIndex
 from skills.roles import DEFAULT_SKILL_FOR_ROLE, PLANNER, RESEARCHER
@@ -32,6 +35,8 @@ class RunOptions(BaseModel):
     timeout_s: float | None = None
     # A person approves the planner's design before the synthesis (`run --review`).
     review: bool = False
+    # The git repository command skills work on, each task in a worktree of its own.
+    repo: Path | None = None
     initial_tasks: list[NewTask] = Field(default_factory=list)
 
 
@@ -45,6 +50,9 @@ def prepare(
     """Check the request, skills, corpus and plan; build the first tasks. Creates nothing
     but the corpus's search index."""
     request = check_request(request)
+    check_role_pythons(config.roles, ws.home / CONFIG_FILE)
+    if options.repo is not None and not (options.repo / ".git").exists():
+        raise SwarmError(f"--repo {options.repo}: not a git repository (no .git)")
     for directory in options.skills_dirs:
         if not directory.is_dir():
             raise SwarmError(f"--skills-dir {directory}: no such directory")
@@ -70,6 +78,7 @@ def prepare(
         initial = load_plan(options.plan, request=request, roles=roles, registry=registry,
                             max_attempts=config.max_attempts)
         initial = [_with_corpus(task, registry, corpus, index) for task in initial]
+        initial = [_with_repo(task, registry, options.repo) for task in initial]
     else:
         initial = [NewTask(
             key="plan", role=PLANNER, skill=DEFAULT_SKILL_FOR_ROLE[PLANNER], title="Plan the work",
@@ -83,17 +92,37 @@ def prepare(
         "corpus": corpus, "index": index, "initial_tasks": initial,
         "skills_dirs": [d.absolute() for d in options.skills_dirs],
         "plan": options.plan.absolute() if options.plan else None,
+        "repo": options.repo.absolute() if options.repo else None,
     })
+
+
+# What a command task gets beyond its command's timeout: the diff and the log are written.
+_REPORT_MARGIN_S = 30.0
+# The skills that search the session's corpus, and so are given it.
+_SEARCHING_SKILLS = frozenset({DEFAULT_SKILL_FOR_ROLE[RESEARCHER], AGENT_SKILL})
 
 
 def _with_corpus(task: NewTask, registry: SkillRegistry, corpus: Path, index: Path) -> NewTask:
     """A plan file's research task searches the session's corpus unless it names one."""
     if task.role == HUMAN_ROLE:
         return task
-    if registry.for_task(task.skill, task.role).name != DEFAULT_SKILL_FOR_ROLE[RESEARCHER]:
+    if registry.for_task(task.skill, task.role).name not in _SEARCHING_SKILLS:
         return task
     given = {"corpus": str(corpus), "index": str(index)}
     return task.model_copy(update={"input": {**given, **task.input}})
+
+
+def _with_repo(task: NewTask, registry: SkillRegistry, repo: Path | None) -> NewTask:
+    """A command task is told the session's repository, and gets the time its command
+    may take (plus a margin to report) unless the plan gives it a time limit."""
+    if task.role == HUMAN_ROLE:
+        return task
+    spec = registry.for_task(task.skill, task.role)
+    if not issubclass(spec.cls, CommandSkill):
+        return task
+    given = {REPO_KEY: str(repo.absolute())} if repo is not None else {}
+    timeout_s = task.timeout_s or spec.cls.settings.timeout_s + _REPORT_MARGIN_S
+    return task.model_copy(update={"input": {**given, **task.input}, "timeout_s": timeout_s})
 
 
 def _index_corpus(corpus: Path, index: Path) -> None:

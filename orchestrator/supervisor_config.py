@@ -8,16 +8,21 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from skills.agents.settings import RoleSkill
 from worker.config import WorkerSettings
 
 
-class RoleWorkers(BaseModel):
-    """How many worker processes a role gets, and how many tasks each runs at once."""
+class RoleWorkers(RoleSkill):
+    """How many worker processes a role gets, and how many tasks each runs at once; and
+    (`RoleSkill`) the skill its tasks run when they name none."""
 
     model_config = ConfigDict(extra="forbid")
 
     workers: int = Field(default=1, ge=0, le=256)
     concurrency: int = Field(default=1, ge=1, le=1024)
+    # Another interpreter for this role's workers (a venv with the skills' dependencies
+    # and swarm installed); None: the orchestrator's own.
+    python: Path | None = None
 
 
 HEARTBEAT_TIMEOUT_S = 10.0
@@ -66,8 +71,9 @@ class SupervisorConfig(BaseModel):
 def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid: int) -> list[str]:
     """The real command line of one worker process."""
     role_workers = config.roles[role]
+    python = str(role_workers.python) if role_workers.python else sys.executable
     argv = [
-        sys.executable, "-m", "worker", "--role", role, "--home", str(config.home),
+        python, "-m", "worker", "--role", role, "--home", str(config.home),
         "--worker-id", worker_id, "--parent-pid", str(parent_pid),
         "--concurrency", str(role_workers.concurrency),
         # Past its silence limit the supervisor kills a worker; twice that, a worker whose

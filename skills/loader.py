@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from skills.agents.tools import TOOL_MARK, Tool, tool_from_function
 from skills.errors import SkillLoadError
 from skills.inputs import model_from_signature
 
@@ -77,14 +78,23 @@ def spec_for_class(cls: type, origin: str) -> SkillSpec:
 
 def load_file(path: Path) -> list[SkillSpec]:
     """Import `path` afresh and return the skills its classes define."""
+    return load_file_with_tools(path)[0]
+
+
+def load_file_with_tools(path: Path) -> tuple[list[SkillSpec], list[Tool]]:
+    """Import `path` afresh: the skills its classes define and the tools (`@tool`
+    functions) it adds for agents."""
     module = _import_fresh(path)
+    tools = [tool_from_function(function, str(path))
+             for _, function in inspect.getmembers(module, inspect.isfunction)
+             if function.__module__ == module.__name__ and getattr(function, TOOL_MARK, False)]
     specs = []
     for _, cls in inspect.getmembers(module, inspect.isclass):
         if cls.__module__ != module.__name__ or cls.__name__.startswith("_"):
             continue
         if callable(getattr(cls, "execute", None)):
             specs.append(spec_for_class(cls, str(path)))
-    return specs
+    return specs, tools
 
 
 def _import_fresh(path: Path) -> ModuleType:

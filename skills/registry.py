@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from skills.agents.builtin_tools import BUILTIN_TOOLS
+from skills.agents.tools import Tool, ToolRegistry
 from skills.builtin import BUILTIN_SKILLS
 from skills.errors import SkillLoadError, UnknownSkill
-from skills.loader import SkillSpec, load_file, load_object, spec_for_class
+from skills.loader import SkillSpec, load_file_with_tools, load_object, spec_for_class
 from skills.roles import default_skill
+from skills.workspace_skills import WorkspaceSkills, configured_specs, load_workspace_skills
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +54,10 @@ class SkillRegistry:
         self._failures: dict[str, list[LoadFailure]] = {}
         self._directories: list[Path] = []
         self._files: dict[Path, _FileState] = {}
+        # The tools agents may be given: built-ins and the `@tool` functions of skill files.
+        self.tools = ToolRegistry(BUILTIN_TOOLS)
+        # Roles whose skill config.toml sets: their specs, before the role table's defaults.
+        self._role_specs: dict[str, SkillSpec] = {}
 
     @classmethod
     def standard(cls, skills_dirs: Iterable[Path], home: Path,
@@ -64,7 +71,16 @@ class SkillRegistry:
             registry.add_directory(directory)
         if (home / "skills").is_dir():
             registry.add_directory(home / "skills")
+        registry.add_configured(load_workspace_skills(home))
         return registry
+
+    def add_configured(self, configured: WorkspaceSkills) -> None:
+        """The workspace's command skills (`[skills.NAME]`) and role skills (`[roles.NAME]
+        skill = ...`); raises `SkillLoadError` naming the file and key of a bad one."""
+        commands, roles = configured_specs(configured, self._specs, self.tools)
+        for spec in commands:
+            self._add(spec)
+        self._role_specs.update(roles)
 
     @property
     def failures(self) -> list[LoadFailure]:
@@ -143,13 +159,14 @@ class SkillRegistry:
 
     def _forget(self, origin: str) -> None:
         self._failures.pop(origin, None)
+        self.tools.forget(origin)
         for name in [n for n, s in self._specs.items() if s.origin == origin]:
             del self._specs[name]
 
     def _reload(self, path: Path) -> None:
         origin = str(path)
         try:
-            specs = self._read(path)
+            specs, tools = self._read(path)
         except SkillLoadError as exc:
             self._failures.pop(origin, None)
             kept = sorted(n for n, s in self._specs.items() if s.origin == origin)
@@ -161,16 +178,24 @@ class SkillRegistry:
             return
         self._forget(origin)
         self._add_all(origin, specs)
-        logger.info("loaded %d skill(s) from %s", len(specs), path)
+        self._add_tools(origin, tools)
+        logger.info("loaded %d skill(s) and %d tool(s) from %s", len(specs), len(tools), path)
 
-    def _read(self, path: Path) -> list[SkillSpec]:
+    def _add_tools(self, origin: str, tools: list[Tool]) -> None:
+        for each in tools:
+            try:
+                self.tools.add(each)
+            except SkillLoadError as exc:
+                self._record(origin, str(exc))
+
+    def _read(self, path: Path) -> tuple[list[SkillSpec], list[Tool]]:
         """The skills of one file, after `check_file` (if set) found it safe to import."""
         if self._check_file is not None:
             problem = self._check_file(path)
             if problem is not None:
                 raise SkillLoadError(f"{path}: {problem}")
         try:
-            return load_file(path)
+            return load_file_with_tools(path)
         except SkillLoadError:
             raise
         except Exception as exc:
@@ -188,6 +213,9 @@ class SkillRegistry:
 
     def for_task(self, skill: str | None, role: str) -> SkillSpec:
         """The skill a task runs: its own, its role's default, or the one skill of that role."""
+        configured = self._role_specs.get(role)
+        if configured is not None and skill in (None, "", configured.name):
+            return configured
         if skill:
             return self.get(skill)
         default = default_skill(role)

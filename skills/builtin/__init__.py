@@ -1,5 +1,6 @@
-"""The skills every worker has: `noop`, and the offline planner and thinkers."""
+"""The skills every worker has: `noop`, the offline planner and thinkers, and `agent`."""
 
+from skills.agents.skill import Agent
 from skills.builtin.analyze import Analyze
 from skills.builtin.critique import Critique
 from skills.builtin.design import Design
@@ -8,4 +9,5 @@ from skills.builtin.plan import Plan
 from skills.builtin.research import Research
 from skills.builtin.synthesize import Synthesize
 
-BUILTIN_SKILLS: list[type] = [Noop, Plan, Research, Analyze, Design, Critique, Synthesize]
+BUILTIN_SKILLS: list[type] = [Noop, Plan, Research, Analyze, Design, Critique, Synthesize,
+                              Agent]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from skills.llm.answers import ChatMessage, ChatModel, ChatResult
+from skills.llm.answers import ChatMessage, ChatModel, ChatResult, ToolCall
 from skills.llm.config import ENV_PREFIX, LLMConfig, LLMConfigError, load_llm_config
 from skills.llm.errors import (
     BudgetSpent,
@@ -36,6 +36,7 @@ __all__ = [
     "ModelEndpoint",
     "ProgressNote",
     "TaskModel",
+    "ToolCall",
     "load_llm_config",
 ]
 

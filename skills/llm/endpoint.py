@@ -63,31 +63,31 @@ class ModelEndpoint:
         return TaskModel(self, self._store, task, progress)
 
     async def complete(self, messages: list[ChatMessage], *, json_mode: bool = False,
+                       tools: list[dict[str, Any]] | None = None,
                        on_text: OnText | None = None) -> ChatResult:
         """One chat call, retried as configured, recorded or replayed."""
-        body = request_body(self.config, messages, json_mode)
+        body = request_body(self.config, messages, json_mode, tools)
         key = request_key(body)
         if self._replayer is not None:
             return self._replayer.answer(key)
         started = time.monotonic()
         try:
-            text, tokens_in, tokens_out = await self._call(body, on_text)
+            answer = await self._call(body, on_text)
         except LLMError as exc:
             exc.latency_s = time.monotonic() - started
             await self._record(key, body, None, exc)
             raise
-        result = ChatResult(text=text, tokens_in=tokens_in, tokens_out=tokens_out,
-                            latency_s=time.monotonic() - started)
+        result = answer.model_copy(update={"latency_s": time.monotonic() - started})
         await self._record(key, body, result, None)
         return result
 
-    async def _call(self, body: dict[str, Any], on_text: OnText | None) -> tuple[str, int, int]:
+    async def _call(self, body: dict[str, Any], on_text: OnText | None) -> ChatResult:
         if time.monotonic() < self._down_until:
             raise LLMUnavailable(f"the model server at {self.config.base_url} could not be "
                                  "reached moments ago; not asking again yet")
         http = self._client()
 
-        async def attempt() -> tuple[str, int, int]:
+        async def attempt() -> ChatResult:
             async with self._slots.slot():
                 return await post_chat(http, body, max_call_s=self.config.max_call_s,
                                        on_text=on_text)
@@ -139,8 +139,8 @@ class TaskModel:
     def model_name(self) -> str:
         return self._endpoint.model_name
 
-    async def chat(self, messages: list[ChatMessage], *, json_mode: bool = False
-                   ) -> ChatResult:
+    async def chat(self, messages: list[ChatMessage], *, json_mode: bool = False,
+                   tools: list[dict[str, Any]] | None = None) -> ChatResult:
         """Ask the model. Raises an `LLMError` when no usable answer came (the skill
         falls back offline), `BudgetStop` when the budget is spent and this task was
         cancelled for it. Every call, answered or not, is counted in the usage."""
@@ -148,7 +148,7 @@ class TaskModel:
         keeps_running = self._endpoint.keeps_running
         await budget.before_call(self._store, self._task, limit, keeps_running)
         try:
-            result = await self._endpoint.complete(messages, json_mode=json_mode,
+            result = await self._endpoint.complete(messages, json_mode=json_mode, tools=tools,
                                                    on_text=self._streamed)
         except LLMError as exc:
             await self._record(0, 0, exc.latency_s, ok=False)

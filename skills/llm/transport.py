@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx2
 
+from skills.llm.answers import ChatResult
 from skills.llm.errors import LLMBadAnswer, LLMMisconfigured
 from skills.llm.wire import StreamedAnswer, parse_completion, parse_retry_after
 
@@ -40,8 +41,8 @@ class Retryable(Exception):
 async def post_chat(
     client: httpx2.AsyncClient, body: dict[str, Any], *, max_call_s: float,
     on_text: OnText | None = None,
-) -> tuple[str, int, int]:
-    """POST `body` to `chat/completions`: the answer's text, tokens in and tokens out."""
+) -> ChatResult:
+    """POST `body` to `chat/completions`: the answer (its latency left for the caller)."""
     chars_in = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
     try:
         # The client's timeouts bound each wait; this bounds a server that trickles.
@@ -70,7 +71,7 @@ async def post_chat(
 
 async def _read_stream(
     response: httpx2.Response, chars_in: int, on_text: OnText | None
-) -> tuple[str, int, int]:
+) -> ChatResult:
     answer = StreamedAnswer()
     async for line in response.aiter_lines():
         if answer.feed(line) and on_text is not None:

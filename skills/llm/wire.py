@@ -12,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from skills.llm.answers import ChatMessage
+from skills.llm.answers import ChatMessage, ChatResult, ToolCall
 from skills.llm.config import LLMConfig
 from skills.llm.errors import LLMBadAnswer
 
@@ -23,9 +23,9 @@ __all__ = ["DEFAULT_MODEL", "StreamedAnswer", "estimate_tokens", "parse_completi
 DEFAULT_MODEL = "default"
 
 
-def request_body(config: LLMConfig, messages: list[ChatMessage], json_mode: bool
-                 ) -> dict[str, Any]:
-    """The JSON body of one `POST …/chat/completions`."""
+def request_body(config: LLMConfig, messages: list[ChatMessage], json_mode: bool,
+                 tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The JSON body of one `POST …/chat/completions`; `tools` are function schemas."""
     body: dict[str, Any] = {
         "model": config.model or DEFAULT_MODEL,
         "messages": [dict(m) for m in messages],
@@ -38,6 +38,8 @@ def request_body(config: LLMConfig, messages: list[ChatMessage], json_mode: bool
         body["max_tokens"] = config.max_tokens
     if json_mode:
         body["response_format"] = {"type": "json_object"}
+    if tools:
+        body["tools"] = tools
     return body
 
 
@@ -46,20 +48,32 @@ def estimate_tokens(chars: int) -> int:
     return (chars + 3) // 4
 
 
-def parse_completion(raw: bytes, messages_chars: int) -> tuple[str, int, int]:
-    """The text, tokens in and tokens out of a whole (not streamed) answer."""
+def parse_completion(raw: bytes, messages_chars: int) -> ChatResult:
+    """The text, tool calls, tokens in and tokens out of a whole (not streamed) answer."""
     try:
         data = json.loads(raw)
         message = data["choices"][0]["message"]
         text = message.get("content") or ""
+        calls = [_whole_call(call, n) for n, call in enumerate(message.get("tool_calls") or [])]
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise LLMBadAnswer(f"the server's answer is not a chat completion: {_excerpt(raw)}"
                            ) from exc
     if not isinstance(text, str):
         raise LLMBadAnswer("the server's answer has no text content")
     tokens_in, tokens_out = _usage(data.get("usage"))
-    return (text, tokens_in or estimate_tokens(messages_chars),
-            tokens_out or estimate_tokens(len(text)))
+    spoken = len(text) + sum(len(c.arguments) for c in calls)
+    return ChatResult(text=text, tool_calls=tuple(calls),
+                      tokens_in=tokens_in or estimate_tokens(messages_chars),
+                      tokens_out=tokens_out or estimate_tokens(spoken))
+
+
+def _whole_call(call: dict[str, Any], number: int) -> ToolCall:
+    function = call["function"]
+    arguments = function.get("arguments")
+    # Some servers send the arguments as an object rather than as JSON text.
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments or {})
+    return ToolCall(id=str(call.get("id") or f"call_{number}"), name=str(function["name"]),
+                    arguments=text)
 
 
 class StreamedAnswer:
@@ -72,6 +86,8 @@ class StreamedAnswer:
         self.finished = False
         self.tokens_in = 0
         self.tokens_out = 0
+        # Tool calls arrive in pieces, each piece naming the call's index.
+        self._calls: dict[int, dict[str, str]] = {}
 
     @property
     def text(self) -> str:
@@ -96,16 +112,33 @@ class StreamedAnswer:
         if chunk.get("usage"):
             self.tokens_in, self.tokens_out = _usage(chunk["usage"])
         self.finished = self.finished or _finish_reason(chunk) is not None
+        self._take_call_pieces(chunk)
         delta = _delta_text(chunk)
         if delta:
             self.parts.append(delta)
             self.chars += len(delta)
         return bool(delta)
 
-    def result(self, messages_chars: int) -> tuple[str, int, int]:
+    def _take_call_pieces(self, chunk: dict[str, Any]) -> None:
+        for piece in _delta_calls(chunk):
+            index = piece.get("index", len(self._calls))
+            call = self._calls.setdefault(int(index), {"id": "", "name": "", "arguments": ""})
+            call["id"] = call["id"] or str(piece.get("id") or "")
+            function = piece.get("function") or {}
+            call["name"] += str(function.get("name") or "")
+            call["arguments"] += str(function.get("arguments") or "")
+
+    def result(self, messages_chars: int) -> ChatResult:
         text = self.text
-        return (text, self.tokens_in or estimate_tokens(messages_chars),
-                self.tokens_out or estimate_tokens(len(text)))
+        calls = tuple(ToolCall(id=c["id"] or f"call_{n}", name=c["name"],
+                               arguments=c["arguments"] or "{}")
+                      for n, c in sorted(self._calls.items()))
+        if any(not c.name for c in calls):
+            raise LLMBadAnswer("a streamed tool call has no function name")
+        spoken = len(text) + sum(len(c.arguments) for c in calls)
+        return ChatResult(text=text, tool_calls=calls,
+                          tokens_in=self.tokens_in or estimate_tokens(messages_chars),
+                          tokens_out=self.tokens_out or estimate_tokens(spoken))
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -135,6 +168,14 @@ def _delta_text(chunk: dict[str, Any]) -> str:
     delta = choice.get("delta") or choice.get("message") or {}
     content = delta.get("content") if isinstance(delta, dict) else None
     return content if isinstance(content, str) else ""
+
+
+def _delta_calls(chunk: dict[str, Any]) -> list[dict[str, Any]]:
+    try:
+        calls = chunk["choices"][0]["delta"].get("tool_calls")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return []
+    return [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
 
 
 def _finish_reason(chunk: dict[str, Any]) -> Any:

@@ -24,10 +24,21 @@ from skills.llm import LLMConfig
 
 
 @dataclass(frozen=True)
+class Call:
+    """A tool call within an answer."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
-    """200 with `text`; streamed in `pieces` when the request asks for a stream."""
+    """200 with `text` (and `tool_calls`); streamed in `pieces` when the request asks for
+    a stream, each call's arguments then split across pieces too."""
 
     text: str
+    tool_calls: tuple[Call, ...] = ()
     delay_s: float = 0.0
     piece_delay_s: float = 0.0
     pieces: int = 4
@@ -238,11 +249,14 @@ class _ChatHandler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        for piece in _pieces(reply.text, reply.pieces):
+        for piece in _pieces(reply.text, reply.pieces) if reply.text else []:
             self._event({"choices": [{"index": 0, "delta": {"content": piece},
                                       "finish_reason": None}]})
             time.sleep(reply.piece_delay_s)
-        self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        for delta in _call_deltas(reply):
+            self._event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+        finish = "tool_calls" if reply.tool_calls else "stop"
+        self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             self._event({"choices": [], "usage": _usage(reply)})
         self.server.fake._leaving()
@@ -259,15 +273,38 @@ def _pieces(text: str, count: int) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
 
+def _call_id(call: Call, number: int) -> str:
+    return call.id or f"call_{number}"
+
+
+def _call_deltas(reply: Answer) -> list[dict[str, Any]]:
+    """Each call as a server streams it: id and name first, then its arguments in pieces."""
+    deltas: list[dict[str, Any]] = []
+    for number, call in enumerate(reply.tool_calls):
+        deltas.append({"tool_calls": [{"index": number, "id": _call_id(call, number),
+                                       "type": "function",
+                                       "function": {"name": call.name, "arguments": ""}}]})
+        for piece in _pieces(json.dumps(call.arguments), reply.pieces):
+            deltas.append({"tool_calls": [{"index": number,
+                                           "function": {"arguments": piece}}]})
+    return deltas
+
+
 def _usage(reply: Answer) -> dict[str, int]:
     return {"prompt_tokens": reply.tokens_in, "completion_tokens": reply.tokens_out,
             "total_tokens": reply.tokens_in + reply.tokens_out}
 
 
 def _completion(reply: Answer) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {"id": _call_id(call, n), "type": "function",
+             "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+            for n, call in enumerate(reply.tool_calls)]
     return {"id": "fake", "object": "chat.completion", "model": "fake",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text},
-                         "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": message,
+                         "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
             "usage": _usage(reply)}
 
 

@@ -1,0 +1,97 @@
+"""An agent's steps: each one published on the bus and the whole trace kept on the
+blackboard at `traces/task-<id>.md`, rewritten after every step so that it is live."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from blackboard.layout import TRACES, task_file_path
+from skills.contracts import SwarmContext
+
+__all__ = ["AGENT_STEP", "StepCall", "StepTrace", "Trace"]
+
+AGENT_STEP = "agent_step"
+"""The kind of the bus message that reports one step."""
+
+# What the trace keeps of one argument list or answer: enough to follow, not a dump.
+EXCERPT_CHARS = 600
+
+
+@dataclass
+class StepCall:
+    """One tool call of a step and what it gave back."""
+
+    tool: str
+    arguments: str
+    answer: str
+    failed: bool = False
+
+
+@dataclass
+class StepTrace:
+    """One model call and the tools it called."""
+
+    step: int
+    text: str
+    calls: list[StepCall] = field(default_factory=list)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+
+
+class Trace:
+    """The steps of one agent task so far."""
+
+    def __init__(self, ctx: SwarmContext, max_steps: int) -> None:
+        self._ctx = ctx
+        self._max_steps = max_steps
+        self.steps: list[StepTrace] = []
+        self.path = task_file_path(TRACES, ctx.task_id, ".md")
+        self.ending = ""
+
+    async def add(self, step: StepTrace) -> None:
+        """Record a finished step: on the bus, on the blackboard, as progress."""
+        self.steps.append(step)
+        body: dict[str, Any] = {"task_id": self._ctx.task_id, **asdict(step)}
+        for call in body["calls"]:
+            call["arguments"] = _excerpt(call["arguments"])
+            call["answer"] = _excerpt(call["answer"])
+        await self._ctx.publish(AGENT_STEP, body)
+        await self.save()
+        names = ", ".join(c.tool for c in step.calls) or "answered"
+        await self._ctx.progress(min(1.0, step.step / self._max_steps),
+                                 f"step {step.step}: {names}")
+
+    async def save(self) -> None:
+        await asyncio.to_thread(self._ctx.blackboard.write, self.path, self.render())
+
+    def render(self) -> str:
+        lines = [f"# Trace of task {self._ctx.task_id} ({self._ctx.role})", ""]
+        for step in self.steps:
+            lines += [f"## Step {step.step}", "",
+                      f"_{step.tokens_in} tokens in, {step.tokens_out} out, "
+                      f"{step.latency_s:.2f} s_", ""]
+            if step.text.strip():
+                lines += [_quoted(step.text), ""]
+            for call in step.calls:
+                mark = " (failed)" if call.failed else ""
+                lines += [f"- `{call.tool}({_excerpt(call.arguments)})`{mark}", "",
+                          _fenced(_excerpt(call.answer)), ""]
+        if self.ending:
+            lines += ["## End", "", self.ending, ""]
+        return "\n".join(lines)
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + " …"
+
+
+def _quoted(text: str) -> str:
+    return "\n".join("> " + line if line else ">" for line in text.strip().splitlines())
+
+
+def _fenced(text: str) -> str:
+    fence = "~~~~" if "```" in text else "```"
+    return f"{fence}text\n{text}\n{fence}"
