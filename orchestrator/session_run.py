@@ -16,7 +16,10 @@ from orchestrator.pids import pid_alive
 from orchestrator.session_start import RunOptions
 from orchestrator.supervisor import Supervisor
 from orchestrator.supervisor_config import SupervisorConfig
-from orchestrator.unserved_roles import fail_tasks_of_unserved_roles
+from orchestrator.unserved_roles import (
+    fail_tasks_of_unserved_roles,
+    fail_tasks_unserved_at_timeout,
+)
 from orchestrator.workspace import Workspace
 from taskqueue import (
     HUMAN_ROLE,
@@ -81,6 +84,10 @@ async def run_session(
                     supervisor.start_hint)),
             ]
             end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
+            if end is FollowEnd.TIMED_OUT and timeout_s is not None:
+                local_roles = [r for r, rw in supervisor.config.roles.items() if rw.workers]
+                await fail_tasks_unserved_at_timeout(store, local_roles, session.id, timeout_s,
+                                                     supervisor.start_hint)
         finally:
             for sweep in sweeps:
                 sweep.cancel()

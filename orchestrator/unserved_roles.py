@@ -4,18 +4,20 @@ A role with tasks and no workers started here (`--workers R=0`, or a role only a
 `ctx.enqueue` names) waits for a worker started by hand. The supervisor says so on the
 session's bus (`worker.wanted`, shown by `run` and `watch`); once `worker_wait_s` has
 passed with no worker serving the role, its ready tasks are failed without retry with
-the reason, their dependents are decided as for any failure, and the session ends.
+the reason, their dependents are decided as for any failure, and the session ends. The
+session's own `--timeout` ends the wait too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Collection
 from typing import Protocol
 
 from orchestrator.crash_loops import SWEEP_INTERVAL_S, fail_ready_tasks
 from orchestrator.pids import worker_is_gone
-from taskqueue import Store
+from taskqueue import HUMAN_ROLE, Store, TaskStatus
 
 WORKER_WANTED = "worker.wanted"
 """The bus message kind: `{"role", "hint"}`, a role whose tasks wait for a worker."""
@@ -35,6 +37,21 @@ async def serving_workers(store: Store, role: str, session_id: str) -> list[str]
     """The live workers that would claim the role's tasks in the session."""
     return [w.id for w in await store.list_workers()
             if w.role == role and w.session_id in (None, session_id) and not worker_is_gone(w)]
+
+
+async def fail_tasks_unserved_at_timeout(
+    store: Store, local_roles: Collection[str], session_id: str, timeout_s: float, hint: str,
+) -> None:
+    """At the session's timeout: fail the ready tasks of each role that has no worker
+    here (`local_roles` are those the supervisor starts) nor one started by hand, so that
+    `resume` does not wait for it again unawares."""
+    queued = {c.role for c in await store.counts(session_id)
+              if c.status is TaskStatus.QUEUED and c.role != HUMAN_ROLE}
+    for role in sorted(queued - set(local_roles)):
+        if not await serving_workers(store, role, session_id):
+            reason = (f"no worker of role {role!r} came before the session's timeout "
+                      f"({timeout_s:g} s; {hint.format(role=role)})")
+            await fail_ready_tasks(store, session_id, role, reason)
 
 
 async def fail_tasks_of_unserved_roles(

@@ -65,3 +65,25 @@ def test_task_of_a_role_without_workers_fails_after_the_wait_and_the_session_end
         output = json.loads(str(result_json))["data"]["output"]
         written = (home / "blackboard" / str(session_id) / output).read_text()
         assert "ctx.enqueue: role ' ' is refused: use a word, e.g. researcher" in written
+
+
+@pytest.mark.slow
+def test_task_still_without_a_worker_at_the_sessions_timeout_fails_with_that_reason(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "ws"
+    home.mkdir()
+    # The configured wait is far off: only the session's own timeout ends it.
+    (home / "config.toml").write_text("worker_wait_s = 600.0\n", encoding="utf-8")
+    plan = write_plan(tmp_path / "plan.toml", [
+        {"id": "scan", "role": "researcher", "skill": "research",
+         "input": {"question": "leases"}}])
+
+    result = swarm("run", "Wait for a worker", "--plan", plan, "--corpus", SAMPLE_CORPUS,
+                   "--workers", "researcher=0", "--timeout", "2", home=home, timeout=150)
+
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    errors = [str(e) for (e,) in db_rows(
+        home, "SELECT error FROM tasks WHERE role = 'researcher'")]
+    assert errors == ["no worker of role 'researcher' came before the session's timeout "
+                      f"(2 s; start one with: python -m worker --role researcher --home {home})"]
