@@ -14,6 +14,7 @@ from typing import Literal
 
 from . import subquestions
 from .corpus import Passage
+from .passages import is_code_path
 
 __all__ = [
     "MIN_PASSAGES_FOR_COMMON",
@@ -42,6 +43,9 @@ _NEGATION = re.compile(
     r"\b(?:not|never|no\s+longer|cannot|nothing|none|neither|nor)\b|n['’]t\b", re.I
 )
 _CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+")
+# Code says nothing a negation check can read: Python's `None` is not "none".
+_FENCED_CODE = re.compile(r"^\s*(```|~~~).*?^\s*\1[^\n]*$", re.M | re.S)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
 # A Markdown heading is a clause of its own; a list item starts a new one.
 _HEADING = re.compile(r"#{1,6}(?:\s|$)")
 _LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,3}[.)])\s")
@@ -128,10 +132,12 @@ def disagreements(passages: Sequence[Passage]) -> list[tuple[Passage, Passage]]:
     It finds "never retry without a cap" against "retry without a cap, unlimited", but
     also flags texts that merely contrast, and misses disagreements worded without a
     negation: a prompt for a reader, not a verdict. Passages are deduplicated by
-    citation; pairs come in citation order.
+    citation; pairs come in citation order. Code is never read for negations: passages
+    of source files are left out, and fenced or inline code in prose is set aside.
     """
     unique = sorted(
-        {p.citation: p for p in passages}.values(), key=lambda p: (p.path, p.start_line)
+        {p.citation: p for p in passages if not is_code_path(p.path)}.values(),
+        key=lambda p: (p.path, p.start_line),
     )
     clauses = {p.citation: _clauses(p.text) for p in unique}
     common = _common_terms([set().union(*(t for _, t in c)) for c in clauses.values()])
@@ -184,7 +190,8 @@ def _term_stems(term: str) -> frozenset[str]:
 def _clauses(text: str) -> list[tuple[bool, set[str]]]:
     """Each clause of ``text`` as (has a negation, its stemmed key terms)."""
     found: list[tuple[bool, set[str]]] = []
-    for block in _blocks(text):
+    prose = _INLINE_CODE.sub(" ", _FENCED_CODE.sub(" ", text))
+    for block in _blocks(prose):
         for clause in _CLAUSE_END.split(block):
             found.append((bool(_NEGATION.search(clause)), _stems(clause) - _NEGATION_STEMS))
     return found

@@ -11,12 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["MAX_CHUNK_CHARS", "MAX_CHUNK_LINES", "Chunk", "chunk_lines"]
+__all__ = ["CODE_SUFFIXES", "MAX_CHUNK_CHARS", "MAX_CHUNK_LINES", "Chunk", "chunk_lines",
+           "is_code_path"]
 
 MAX_CHUNK_LINES = 20
 # A paragraph is also cut at a line boundary past this many characters; a single longer
 # line (minified files) stays one passage.
 MAX_CHUNK_CHARS = 4000
+
+# Source files: quoted verbatim, never read as prose.
+_CODE_SUFFIXES_TEXT = """
+    .py .pyi .c .h .cc .cpp .hpp .cs .go .rs .java .kt .scala .js .jsx .mjs .ts .tsx .rb .php
+    .sh .bash .zsh .pl .lua .swift .m .sql .r .jl .ex .exs .erl .hs .ml .zig .toml .yaml .yml
+    .json .ini .cfg
+"""
+CODE_SUFFIXES = frozenset(_CODE_SUFFIXES_TEXT.split())
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s|$)")
 
@@ -28,6 +37,12 @@ class Chunk:
     start_line: int
     end_line: int
     text: str
+
+
+def is_code_path(path: str) -> bool:
+    """Whether the file at `path` (by its suffix) holds code or configuration, not prose."""
+    dot = path.rfind(".")
+    return dot > path.rfind("/") and path[dot:].lower() in CODE_SUFFIXES
 
 
 def chunk_lines(lines: list[str]) -> list[Chunk]:

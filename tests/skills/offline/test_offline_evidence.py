@@ -142,3 +142,12 @@ def test_contractions_and_never_count_as_negation() -> None:
     plain = passage("a.md", "Workers should renew the lease every few seconds.")
     contracted = passage("b.md", "Workers shouldn't renew the lease every few seconds.")
     assert disagreements([plain, contracted]) == [(contracted, plain)]
+
+
+def test_python_none_in_code_is_not_a_negation() -> None:
+    code = passage("queue.py", "def get(self):\n    if self.result is None:\n"
+                               "        retry the task without a cap on attempts")
+    prose = passage("notes.md", "Retry the task with a cap on attempts: `if x is None` "
+                                "means retry the task without a cap on attempts.")
+    assert disagreements([code, UNLIMITED]) == []
+    assert disagreements([prose, UNLIMITED]) == []
