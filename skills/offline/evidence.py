@@ -15,6 +15,7 @@ from typing import Literal
 from . import subquestions
 from .corpus import Passage
 from .passages import is_code_path
+from .stems import stem
 
 __all__ = [
     "MIN_PASSAGES_FOR_COMMON",
@@ -49,15 +50,6 @@ _INLINE_CODE = re.compile(r"`[^`\n]*`")
 # A Markdown heading is a clause of its own; a list item starts a new one.
 _HEADING = re.compile(r"#{1,6}(?:\s|$)")
 _LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,3}[.)])\s")
-_SUFFIXES = (
-    ("ies", "y"),
-    ("ied", "y"),
-    ("sses", "ss"),
-    ("ing", ""),
-    ("ed", ""),
-    ("es", ""),
-    ("s", ""),
-)
 
 
 def evidence_strength(passages: Sequence[Passage], terms: Sequence[str] = ()) -> Strength:
@@ -152,22 +144,6 @@ def disagreements(passages: Sequence[Passage]) -> list[tuple[Passage, Passage]]:
         elif _contradicts(clauses[second.citation], clauses[first.citation]):
             pairs.append((second, first))
     return pairs
-
-
-def stem(word: str) -> str:
-    """A crude English stem, enough to match "retries" with "retry", "leases" with "lease".
-
-    It strips one plural or verb ending, then a final "e"; it is not a linguist's stemmer
-    and need not be, as both sides of every comparison go through it.
-    """
-    word = word.lower()
-    if len(word) <= 3:
-        return word
-    for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: -len(suffix)] + replacement
-            break
-    return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
 # Negation words are what differs between the two sentences, not what they share.

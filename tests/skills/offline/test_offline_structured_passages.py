@@ -1,0 +1,118 @@
+"""Passages that follow a file's structure: Python definitions, document sections."""
+
+from __future__ import annotations
+
+from skills.offline.chunking import chunk_file
+
+PYTHON = '''"""A module."""
+
+import os
+
+# Flow Control
+
+
+class StreamReader:
+    """Reads from a transport."""
+
+    limit = 10
+
+    def feed_data(self, data):
+        self._buffer.extend(data)
+        if len(self._buffer) > self.limit:
+            self._transport.pause_reading()
+
+    # Resume when the buffer drains.
+    @property
+    def drained(self):
+        return not self._buffer
+
+
+def open_connection(host):
+    return StreamReader()
+'''
+
+
+def summary(path: str, text: str) -> list[tuple[int, int, str, str, str]]:
+    return [(c.start_line, c.end_line, c.symbol, c.section, c.kind)
+            for c in chunk_file(path, text.split("\n"))]
+
+
+def test_python_passages_are_definitions_with_qualified_names() -> None:
+    assert summary("streams.py", PYTHON) == [
+        (1, 1, "", "", "code"),
+        (3, 3, "", "", "code"),
+        (5, 5, "", "", "comment"),
+        (8, 11, "StreamReader", "", "code"),
+        (13, 16, "StreamReader.feed_data", "", "code"),
+        (18, 21, "StreamReader.drained", "", "code"),
+        (24, 25, "open_connection", "", "code"),
+    ]
+
+
+def test_python_passage_text_is_the_code_verbatim() -> None:
+    feed = next(c for c in chunk_file("s.py", PYTHON.split("\n"))
+                if c.symbol == "StreamReader.feed_data")
+    assert feed.text == "\n".join(PYTHON.split("\n")[12:16])
+
+
+def test_python_that_does_not_parse_is_cut_at_blank_lines() -> None:
+    assert summary("bad.py", "def broken(:\n    pass\n\nx = 1\n") == [
+        (1, 2, "", "", "code"), (4, 4, "", "", "code")]
+
+
+RST = """Retrying tasks
+==============
+
+Tasks that fail are retried.
+
+Backoff
+-------
+
+The delay doubles::
+
+    delay = base * 2 ** attempt
+
+Limits
+------
+"""
+
+
+def test_rst_passages_carry_their_section_path_not_the_underline() -> None:
+    chunks = chunk_file("guide.rst", RST.split("\n"))
+    assert [(c.start_line, c.end_line, c.section, c.kind) for c in chunks] == [
+        (4, 4, "Retrying tasks", "prose"),
+        (9, 11, "Retrying tasks › Backoff", "prose"),
+        (13, 14, "Retrying tasks › Limits", "heading"),
+    ]
+    assert "-----" not in chunks[1].text
+
+
+MARKDOWN = """# Queues
+
+Intro text.
+
+## Leases
+
+A lease expires.
+
+```bash
+# not a heading
+
+echo run
+```
+"""
+
+
+def test_markdown_sections_keep_fenced_code_whole_and_skip_fenced_hashes() -> None:
+    assert summary("q.md", MARKDOWN) == [
+        (3, 3, "", "Queues", "prose"),
+        (7, 7, "", "Queues › Leases", "prose"),
+        (9, 13, "", "Queues › Leases", "prose"),
+    ]
+
+
+def test_other_files_are_blank_line_blocks() -> None:
+    assert summary("main.go", "package main\n\nfunc main() {}\n") == [
+        (1, 1, "", "", "code"), (3, 3, "", "", "code")]
+    assert summary("notes.txt", "One.\n\nTwo.\n") == [
+        (1, 1, "", "", "prose"), (3, 3, "", "", "prose")]
