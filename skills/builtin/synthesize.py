@@ -17,9 +17,11 @@ from dataclasses import replace
 from blackboard.layout import CRITIQUES, DESIGNS, FINAL_REPORT
 from skills.contracts import BlackboardView, SkillResult, SwarmContext
 from skills.offline import keywords
+from skills.offline.evidence import missing_terms
+from skills.offline.identifiers import question_terms
 from skills.roles import COORDINATOR, RESEARCHER
 from skills.writing.common import DownstreamInput, latest_outputs, one_line
-from skills.writing.prose import points
+from skills.writing.report_points import evidence_line, quoted_points, where_to_look
 from skills.writing.sections import FindingsSkill, Section, question_key
 from skills.writing.usage_footer import render_usage
 from skills.writing.with_model import model_report_body
@@ -28,10 +30,11 @@ from taskqueue import HUMAN_ROLE, Task, TaskStatus, error_headline
 __all__ = ["Synthesize", "critique_points", "render_model_report",
            "render_report"]
 
-REPORT_POINTS = 4
+REPORT_POINTS = 5
 # The critique's own list of sections without evidence repeats what the report says.
 _SKIPPED_CRITIQUE_SECTIONS = {"Sub-questions without evidence"}
 _HEADING = re.compile(r"## (?P<title>.+)")
+_POINT_CITATION = re.compile(r"^- .*?\[([^\[\]\n]+:\d+(?:-\d+)?)\]")
 
 
 def critique_points(critique: str) -> list[tuple[str, str]]:
@@ -54,6 +57,7 @@ def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Tas
     title = one_line(request) or "Report"
     used = [p for s in sections for p in s.passages[:REPORT_POINTS]]
     files = {p.path for p in used}
+    cited = [c for s in sections for c in _point_citations(s)]
     out = [f"# {title}", "",
            f"_Assembled offline from the findings of {len(sections)} sub-questions: "
            f"{len(used)} passages from {len(files)} files of the corpus. Each statement "
@@ -61,13 +65,23 @@ def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Tas
     if note:
         out += [note, ""]
     for section in sections:
-        out += [f"## {section.number}. {section.question}", "",
-                f"_Evidence: {section.evidence}._", ""]
-        out += [f"- {s}" for s in points(section, REPORT_POINTS)] or [
-            "_No evidence found: see \"What is missing and why\"._"]
+        shown = section.passages[:REPORT_POINTS]
+        out += [f"## {section.number}. {section.question}", ""]
+        if not shown:
+            out += ["_No evidence found: see \"What is missing and why\"._", ""]
+            continue
+        out += [f"**Where to look:** {where_to_look(shown)}", "",
+                f"_Evidence: {evidence_line(section, shown)}._", ""]
+        out += quoted_points(shown, section.question)
         out.append("")
-    out += _closing(sections, tasks, critiques, [p.citation for p in used])
+    out += _closing(sections, tasks, critiques, cited)
     return "\n".join(out)
+
+
+def _point_citations(section: Section) -> list[str]:
+    """The citations of a section's points as shown (a long code quote cites its window)."""
+    lines = quoted_points(section.passages[:REPORT_POINTS], section.question)
+    return [m.group(1) for line in lines if (m := _POINT_CITATION.search(line))]
 
 
 def render_model_report(request: str, body: str, citations: Sequence[str],
@@ -88,7 +102,9 @@ def _closing(sections: Sequence[Section], tasks: Sequence[Task], critiques: dict
     """What a human answered, what is missing, what failed, and the sources cited."""
     out = _human_answers(tasks)
     out += ["## What is missing and why", "", *_missing(sections, tasks, critiques), ""]
-    out += ["## Tasks that failed or died", "", *_failed(tasks), ""]
+    failed = _failed(tasks)
+    if failed:
+        out += ["## Tasks that failed or died", "", *failed, ""]
     out += ["## Sources", ""]
     out += [f"- `{c}`" for c in dict.fromkeys(citations)] or [
         "No source: nothing was found in the corpus."]
@@ -116,6 +132,10 @@ def _missing(sections: Sequence[Section], tasks: Sequence[Task],
              critiques: dict[str, str]) -> list[str]:
     lines = [f"- {s.number}. {s.question} — {_why_no_evidence(s, tasks)}"
              for s in sections if not s.passages]
+    lines += [f"- {s.number}. {s.question} — the passages shown do not contain: "
+              f"{', '.join(missing)}." for s in sections if s.passages and (
+                  missing := missing_terms([p.as_passage() for p in s.passages[:REPORT_POINTS]],
+                                           question_terms(s.question)))]
     if not sections:
         lines.append("- No findings are on the blackboard: no research task succeeded.")
     for path, text in critiques.items():
@@ -123,7 +143,10 @@ def _missing(sections: Sequence[Section], tasks: Sequence[Task],
     if not critiques:
         lines.append("- No critique is on the blackboard: the outline was not reviewed "
                      "(the critic's task failed or did not run).")
-    return lines or ["Nothing: every sub-question has evidence and the critique raised no point."]
+    # Covering every term is a measure of words, not a proof that the answer is whole.
+    return lines or ["The passages shown hold every key term of every sub-question, and "
+                     "the critique raised no point; words are not understanding, so read "
+                     "the sources before relying on the answer."]
 
 
 def _why_no_evidence(section: Section, tasks: Sequence[Task]) -> str:
@@ -157,7 +180,7 @@ def _failed(tasks: Sequence[Task]) -> list[str]:
         else:
             lines.append(f"- #{task.id} {task.role}{title} — still {task.status.value} when "
                          "the report was written")
-    return lines or ["None: every other task of the session finished."]
+    return lines
 
 
 def _why_ended(task: Task) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from .stems import stem
 from .subquestions import STOP_WORDS
 
-__all__ = ["QUERY_STOP_WORDS", "QueryTerm", "identifier_parts", "query_terms", "with_parts"]
+__all__ = ["QUERY_STOP_WORDS", "QueryTerm", "identifier_parts", "query_terms", "question_terms",
+           "with_parts"]
 
 _QUERY_FILLER_TEXT = """
     happen happens happened make makes made module modules implement implements implemented
@@ -75,3 +76,8 @@ def query_terms(question: str, limit: int) -> list[QueryTerm]:
         if len(found) >= limit:
             break
     return list(found.values())
+
+
+def question_terms(question: str, limit: int = 32) -> list[str]:
+    """The distinct terms of a question as words (``query_terms``' whole forms)."""
+    return [term.whole for term in query_terms(question, limit)]

@@ -13,8 +13,9 @@ from typing import ClassVar
 
 from blackboard.layout import FINDINGS
 from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
-from skills.offline import Passage, evidence_strength, keywords
+from skills.offline import Passage, evidence_strength
 from skills.offline.evidence import Strength
+from skills.offline.identifiers import question_terms
 from skills.writing.common import DownstreamInput, latest_outputs, one_line, params_of
 from skills.writing.findings import (
     FindingPassage,
@@ -90,7 +91,7 @@ def build_sections(questions: list[str], findings: list[Findings]) -> list[Secti
         merged = {p.citation: p for f in by_key.get(key, []) for p in f.passages}
         passages = tuple(merged.values())
         question = wording[key]
-        strength = evidence_strength([p.as_passage() for p in passages], keywords(question))
+        strength = evidence_strength([p.as_passage() for p in passages], question_terms(question))
         sections.append(Section(number, question, passages, strength))
     return sections
 
