@@ -41,15 +41,13 @@ def _body(lines: list[str], body: list[ast.stmt], start: int, end: int, prefix: 
           out: list[Chunk]) -> None:
     """Passages for the statements of a module or class body within lines[start:end]."""
     cursor = start
-    for node in body:
-        if not isinstance(node, _Definition):
-            continue
+    for node in _definitions(body):
         first = _first_line(lines, node, cursor)
         _loose_code(lines, cursor, first, prefix.rstrip("."), out)
         last = node.end_lineno or node.lineno
         name = prefix + node.name
         if isinstance(node, ast.ClassDef):
-            methods = [n for n in node.body if isinstance(n, _Definition)]
+            methods = _definitions(node.body)
             header_end = _first_line(lines, methods[0], first) if methods else last
             out.extend(_pieces(lines, first, header_end, name))
             if methods:
@@ -58,6 +56,21 @@ def _body(lines: list[str], body: list[ast.stmt], start: int, end: int, prefix: 
             out.extend(_pieces(lines, first, last, name))
         cursor = last
     _loose_code(lines, cursor, end, prefix.rstrip("."), out)
+
+
+def _definitions(body: list[ast.stmt]) -> list[_Definition]:
+    """The definitions of a body, with those under an `if`, `try` or `with` at its level
+    (`if _mswindows: def _communicate…`), in line order."""
+    found: list[_Definition] = []
+    for node in body:
+        if isinstance(node, _Definition):
+            found.append(node)
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            for branch in ("body", "orelse", "finalbody"):
+                found += _definitions(getattr(node, branch, []))
+            for handler in getattr(node, "handlers", []):
+                found += _definitions(handler.body)
+    return found
 
 
 def _first_line(lines: list[str], node: _Definition, floor: int) -> int:

@@ -116,3 +116,15 @@ def test_other_files_are_blank_line_blocks() -> None:
         (1, 1, "", "", "code"), (3, 3, "", "", "code")]
     assert summary("notes.txt", "One.\n\nTwo.\n") == [
         (1, 1, "", "", "prose"), (3, 3, "", "", "prose")]
+
+
+def test_definitions_under_an_if_at_class_level_are_passages_of_their_own() -> None:
+    source = ("class Popen:\n    if WINDOWS:\n        def _communicate(self):\n"
+              "            return 1\n    else:\n        def _communicate(self):\n"
+              "            return 2\n")
+    assert summary("subprocess.py", source) == [
+        (1, 2, "Popen", "", "code"),
+        (3, 4, "Popen._communicate", "", "code"),
+        (5, 5, "Popen", "", "code"),
+        (6, 7, "Popen._communicate", "", "code"),
+    ]
