@@ -34,8 +34,11 @@ DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 DEFAULT_MAX_FILES = 20_000
 # Enough for a few sentences of keywords; a megabyte request must not build a megabyte query.
 MAX_QUERY_TERMS = 32
-# bm25 picks this many candidates for ranking.py to re-rank.
-CANDIDATE_POOL = 300
+# bm25 picks this many candidates for ranking.py to re-rank, and this many more for each
+# term alone, so that a rare term's passages are candidates even when a common term's
+# many matches in paths and symbols fill the pool.
+CANDIDATE_POOL = 200
+CANDIDATES_PER_TERM = 40
 # bm25 column weights: path, symbol, section, text, identifier parts. A term in the file's
 # path or the definition's name says more about a passage than one in its text.
 COLUMN_WEIGHTS = (4.0, 6.0, 3.0, 1.0, 0.5)
@@ -200,6 +203,9 @@ class CorpusIndex:
             self.refresh()
         with self._connect() as db:
             rows = db.execute(_SEARCH, (fts_match(terms), CANDIDATE_POOL)).fetchall()
+            for term in terms if len(terms) > 1 else ():
+                rows += db.execute(_SEARCH, (term_match(term), CANDIDATES_PER_TERM)).fetchall()
+            rows = list({row[:3]: row for row in rows}.values())
             passages = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
             weights = [idf(passages, db.execute(
                 "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",

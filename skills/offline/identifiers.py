@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .stems import stem
 from .subquestions import STOP_WORDS
@@ -28,6 +29,8 @@ QUERY_STOP_WORDS = STOP_WORDS | frozenset(_QUERY_FILLER_TEXT.split())
 
 # An identifier or a word: letters, digits and underscores, maybe joined by a hyphen.
 _TOKEN = re.compile(r"\w+(?:-\w+)*")
+# A token with an underscore or a change of case: the only ones with parts to add.
+_COMPOUND = re.compile(r"\b\w*(?:_|[a-z][A-Z]|[A-Z][A-Z][a-z])\w*")
 # Parts of an identifier: lowercase runs, capitalised words, acronyms, each with the
 # digits after it ("http2", "utf8" stay whole); a leading run of digits.
 _PART = re.compile(r"[A-Z]+\d*(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+")
@@ -48,17 +51,19 @@ class QueryTerm:
 
 def identifier_parts(token: str) -> list[str]:
     """``pause_reading`` → pause, reading; ``StreamReader`` → stream, reader; lowercased."""
-    return [part.lower() for piece in token.split("_") for part in _PART.findall(piece)]
+    return list(_parts(token))
+
+
+@lru_cache(maxsize=65536)
+def _parts(token: str) -> tuple[str, ...]:
+    return tuple(part.lower() for piece in token.split("_") for part in _PART.findall(piece))
 
 
 def with_parts(text: str) -> str:
     """The parts of every compound identifier in ``text``, space-separated (index side)."""
     extra: list[str] = []
-    for match in _TOKEN.finditer(text):
-        for token in match.group().split("-"):
-            parts = identifier_parts(token)
-            if len(parts) > 1 or (parts and parts[0] != token.lower()):
-                extra.extend(parts)
+    for token in _COMPOUND.findall(text):
+        extra.extend(_parts(token))
     return " ".join(extra)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from dataclasses import replace
 
 from .passages import MAX_CHUNK_CHARS, Chunk, ChunkKind
 
@@ -49,7 +50,11 @@ def _body(lines: list[str], body: list[ast.stmt], start: int, end: int, prefix: 
         if isinstance(node, ast.ClassDef):
             methods = _definitions(node.body)
             header_end = _first_line(lines, methods[0], first) if methods else last
-            out.extend(_pieces(lines, first, header_end, name))
+            header = _pieces(lines, first, header_end, name)
+            if methods and not ast.get_docstring(node) and len(node.body) <= len(methods) + 2:
+                # `class StreamReader:` and an attribute or two only names the class.
+                header = [replace(chunk, kind="heading") for chunk in header]
+            out.extend(header)
             if methods:
                 _body(lines, node.body, header_end, last, name + ".", out)
         else:

@@ -123,7 +123,7 @@ def test_definitions_under_an_if_at_class_level_are_passages_of_their_own() -> N
               "            return 1\n    else:\n        def _communicate(self):\n"
               "            return 2\n")
     assert summary("subprocess.py", source) == [
-        (1, 2, "Popen", "", "code"),
+        (1, 2, "Popen", "", "heading"),
         (3, 4, "Popen._communicate", "", "code"),
         (5, 5, "Popen", "", "code"),
         (6, 7, "Popen._communicate", "", "code"),
