@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from orchestrator.supervision import RoleWorkers
 from skills.llm import LLMConfig
+from skills.offline.chase import ChaseLimits
 from skills.roles import ROLES
 from taskqueue import SwarmError, describe_validation
 from worker.config import WorkerSettings
@@ -46,6 +47,8 @@ class SwarmConfig(WorkerSettings):
     heartbeat_timeout_s: float = Field(default=10.0, gt=0)
     message_retention_s: float = Field(default=7 * 86400.0, gt=0)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    # How far researchers chase the definitions their passages name ([chase]).
+    chase: ChaseLimits = Field(default_factory=ChaseLimits)
 
     @field_validator("roles", mode="after")
     @classmethod

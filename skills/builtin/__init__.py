@@ -1,6 +1,7 @@
 """The skills every worker has: `noop`, and the offline planner and thinkers."""
 
 from skills.builtin.analyze import Analyze
+from skills.builtin.chase import Chase
 from skills.builtin.critique import Critique
 from skills.builtin.design import Design
 from skills.builtin.noop import Noop
@@ -8,4 +9,5 @@ from skills.builtin.plan import Plan
 from skills.builtin.research import Research
 from skills.builtin.synthesize import Synthesize
 
-BUILTIN_SKILLS: list[type] = [Noop, Plan, Research, Analyze, Design, Critique, Synthesize]
+BUILTIN_SKILLS: list[type] = [Noop, Plan, Research, Chase, Analyze, Design, Critique,
+                               Synthesize]

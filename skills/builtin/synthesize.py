@@ -31,6 +31,8 @@ __all__ = ["Synthesize", "critique_points", "render_model_report",
            "render_report"]
 
 REPORT_POINTS = 5
+# Definitions and callers that chases found, shown after a section's points.
+CHASED_POINTS = 6
 # The critique's own list of sections without evidence repeats what the report says.
 _SKIPPED_CRITIQUE_SECTIONS = {"Sub-questions without evidence"}
 _HEADING = re.compile(r"## (?P<title>.+)")
@@ -55,7 +57,7 @@ def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Tas
     """The report's text. `tasks` are the session's other tasks; `critiques` maps each
     critique file read to its text; `note` says why a model did not write it."""
     title = one_line(request) or "Report"
-    used = [p for s in sections for p in s.passages[:REPORT_POINTS]]
+    used = [p for s in sections for p in (*s.passages[:REPORT_POINTS], *s.chased[:CHASED_POINTS])]
     files = {p.path for p in used}
     cited = [c for s in sections for c in _point_citations(s)]
     out = [f"# {title}", "",
@@ -70,17 +72,30 @@ def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Tas
         if not shown:
             out += ["_No evidence found: see \"What is missing and why\"._", ""]
             continue
-        out += [f"**Where to look:** {where_to_look(shown)}", "",
+        chased = section.chased[:CHASED_POINTS]
+        out += [f"**Where to look:** {where_to_look([*shown, *chased])}", "",
                 f"_Evidence: {evidence_line(section, shown)}._", ""]
         out += quoted_points(shown, section.question)
+        out += _chased_points(section)
         out.append("")
     out += _closing(sections, tasks, critiques, cited)
     return "\n".join(out)
 
 
+def _chased_points(section: Section) -> list[str]:
+    """What the chases found: each identifier's definition and nearest caller, quoted."""
+    if not section.chased:
+        return []
+    names = ", ".join(f"`{name}`" for name in section.chased_names)
+    return ["", f"Definitions the researchers chased ({names}), and their nearest callers:",
+            # No question: a definition is quoted from its first line, its signature.
+            "", *quoted_points(section.chased[:CHASED_POINTS], "")]
+
+
 def _point_citations(section: Section) -> list[str]:
     """The citations of a section's points as shown (a long code quote cites its window)."""
     lines = quoted_points(section.passages[:REPORT_POINTS], section.question)
+    lines += _chased_points(section)
     return [m.group(1) for line in lines if (m := _POINT_CITATION.search(line))]
 
 
@@ -227,8 +242,7 @@ class Synthesize(FindingsSkill):
             sources = written.citations
         else:
             text = render_report(given.request, sections, others, critiques, written.note)
-            sources = list(dict.fromkeys(
-                p.citation for s in sections for p in s.passages[:REPORT_POINTS]))
+            sources = list(dict.fromkeys(c for s in sections for c in _point_citations(s)))
         if ctx.llm is not None:
             # Read after this task's own call, so the report counts every call made.
             usage = await ctx.llm.session_usage()

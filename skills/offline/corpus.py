@@ -215,6 +215,19 @@ class CorpusIndex:
                         text=c.text, score=score, symbol=c.symbol, section=c.section,
                         kind=c.kind) for c, score in ranked]
 
+    def passages_naming(self, name: str, limit: int = 200) -> list[Passage]:
+        """Passages whose symbol, section or text holds the identifier ``name`` as a whole
+        token (``feed_data``, not ``feed`` or ``data``), best bm25 first; ``[]`` when
+        ``name`` is not an identifier."""
+        if not name.isidentifier():
+            return []
+        match = '{symbol section text} : "' + name + '"'
+        with self._connect() as db:
+            rows = db.execute(_SEARCH, (match, limit)).fetchall()
+        return [Passage(path=path, start_line=start, end_line=end, text=text,
+                        score=round(-rank, 6), symbol=symbol, section=section, kind=kind)
+                for path, start, end, symbol, section, kind, text, rank in rows]
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """Open the index (autocommit mode, WAL, schema created) and always close it."""

@@ -51,8 +51,9 @@ def _body(lines: list[str], body: list[ast.stmt], start: int, end: int, prefix: 
             methods = _definitions(node.body)
             header_end = _first_line(lines, methods[0], first) if methods else last
             header = _pieces(lines, first, header_end, name)
-            if methods and not ast.get_docstring(node) and len(node.body) <= len(methods) + 2:
-                # `class StreamReader:` and an attribute or two only names the class.
+            bare = not ast.get_docstring(node) and len(node.body) <= len(methods) + 2
+            if bare and (methods or header_end - first <= 3):
+                # `class StreamReader:` and an attribute or two (or `pass`) only names it.
                 header = [replace(chunk, kind="heading") for chunk in header]
             out.extend(header)
             if methods:

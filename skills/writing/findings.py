@@ -10,6 +10,9 @@ A findings file is plain Markdown that reads well with `cat`::
 
     > A worker that claims a task and then crashes must not take the task down with it.
 
+A chase's findings (the definitions of identifiers that a research's passages name)
+carry a line `Chased: name, name` after the evidence line.
+
 With a model, an `## Answer` to the question (citing the passages as `[file:lines]`) or a
 note in italics comes before the passages; readers skip it.
 
@@ -26,7 +29,7 @@ import re
 from collections.abc import Sequence
 from typing import cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from skills.offline import Passage
 from skills.offline.evidence import Strength
@@ -37,6 +40,7 @@ __all__ = ["FindingPassage", "Findings", "FindingsFormatError", "parse_findings"
 
 _TITLE = re.compile(r"# (?P<question>.*)")
 _EVIDENCE = re.compile(r"Evidence: (?P<strength>strong|weak|none)\b.*")
+_CHASED = re.compile(r"Chased: (?P<names>.+)")
 _PASSAGE = re.compile(r"## (?P<number>\d+)\. (?P<path>.+?):(?P<start>\d+)(?:-(?P<end>\d+))?"
                       r"(?: \((?P<where>.+)\))?")
 NO_PASSAGE_NOTE = "No passage of the corpus matches this question."
@@ -91,6 +95,8 @@ class Findings(BaseModel):
     question: str
     strength: Strength
     passages: list[FindingPassage]
+    # The identifiers a chase followed: its passages are their definitions and callers.
+    chased: list[str] = Field(default_factory=list)
 
     @property
     def files(self) -> list[str]:
@@ -108,7 +114,8 @@ def describe_evidence(strength: Strength, passages: int, files: int) -> str:
 
 
 def render_findings(question: str, passages: Sequence[Passage | FindingPassage],
-                    strength: Strength, answer: str = "", note: str = "") -> str:
+                    strength: Strength, answer: str = "", note: str = "",
+                    chased: Sequence[str] = ()) -> str:
     """The findings file for `question`; the question is put on one line.
 
     The model's `answer` (with a model) and a `note` go between the evidence line and the
@@ -119,6 +126,8 @@ def render_findings(question: str, passages: Sequence[Passage | FindingPassage],
     files = len({p.path for p in found})
     out = [f"# {one_line(question)}", "",
            f"Evidence: {describe_evidence(strength, len(found), files)}", ""]
+    if chased:
+        out += [f"Chased: {', '.join(chased)}", ""]
     if answer.strip():
         out += [ANSWER_HEADING, "", *[_HEADING_MARKS.sub("", line)
                                       for line in answer.strip().split("\n")], ""]
@@ -146,7 +155,10 @@ def parse_findings(text: str) -> Findings:
     if evidence is None:
         raise FindingsFormatError(f"line {index + 1}: expected 'Evidence: strong|weak|none'")
     passages: list[FindingPassage] = []
-    index += 1
+    index = _skip_blank(lines, index + 1)
+    chased = _CHASED.fullmatch(lines[index]) if index < len(lines) else None
+    if chased is not None:
+        index += 1
     while index < len(lines):
         heading = _PASSAGE.fullmatch(lines[index])
         index += 1
@@ -161,7 +173,9 @@ def parse_findings(text: str) -> Findings:
         passages.append(FindingPassage(path=heading["path"], start_line=start, end_line=end,
                                        text="\n".join(quoted), where=heading["where"] or ""))
     strength = cast(Strength, evidence["strength"])  # the pattern admits only the three
-    return Findings(question=title["question"], strength=strength, passages=passages)
+    names = [n.strip() for n in chased["names"].split(",") if n.strip()] if chased else []
+    return Findings(question=title["question"], strength=strength, passages=passages,
+                    chased=names)
 
 
 def _skip_blank(lines: list[str], index: int) -> int:

@@ -85,7 +85,10 @@ def code_excerpt(passage: FindingPassage, wanted: set[str]) -> tuple[int, list[s
     hits = [1 if wanted & text_stems(line) else 0 for line in lines]
     best = max(range(len(lines) - MAX_EXCERPT_LINES + 1),
                key=lambda i: (sum(hits[i:i + MAX_EXCERPT_LINES]), -i))
-    return passage.start_line + best, lines[best:best + MAX_EXCERPT_LINES]
+    window = lines[best:best + MAX_EXCERPT_LINES]
+    while len(window) > 1 and not window[0].strip():
+        best, window = best + 1, window[1:]
+    return passage.start_line + best, window
 
 
 def _fenced(path: str, lines: list[str]) -> list[str]:

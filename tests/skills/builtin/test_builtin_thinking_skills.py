@@ -42,7 +42,7 @@ async def test_analysis_grades_each_question_and_names_what_recurs(harness: Any)
     assert f"1. {QUESTIONS[0]} — strong (5 passages from 4 files)" in text
     assert f"3. {UNANSWERED} — none (no passage found)" in text
     assert "2 with strong evidence, 0 weak, 1 none" in text
-    assert "- `dead-letter-queues.md`: 4 passages" in text
+    assert "- `dead-letter-queues.md`: 3 passages" in text
     terms = text.split("## Key terms that recur")[1]
     assert "- task: in " in terms
     assert result.data["strength"][UNANSWERED] == "none"
