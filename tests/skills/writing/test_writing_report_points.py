@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from skills.builtin.synthesize import REPORT_POINTS, render_report
+from skills.writing.citations import resolve_citations
 from skills.writing.findings import FindingPassage
 from skills.writing.report_points import MAX_EXCERPT_LINES, code_excerpt, quoted_points
 from skills.writing.sections import Section
+from skills.writing.with_model import sections_for_model
 
 FEED = FindingPassage(
     path="asyncio/streams.py", start_line=10, end_line=13, where="StreamReader.feed_data",
@@ -47,3 +49,14 @@ def test_the_header_counts_what_is_shown_and_where_to_look_names_the_places() ->
     assert "**Where to look:** `f0.md` (Part 0); `f1.md` (Part 1)" in report
     assert "Nothing:" not in report
     assert "## Tasks that failed or died" not in report
+
+
+def test_the_model_sees_the_passages_and_the_chased_definitions_with_their_symbols() -> None:
+    section = Section(1, "How does a StreamReader pause reading?", (DOC,), "strong",
+                      chased=(FEED,), chased_names=("feed_data",))
+    shown, citations = sections_for_model([section])
+    assert citations == ["docs/streams.rst:40-41", "asyncio/streams.py:10-13"]
+    assert "[2] asyncio/streams.py:10-13 (StreamReader.feed_data)\ndef feed_data" in shown
+    answer, used = resolve_citations("It pauses [2]; see also [9] and [x.py:1].", citations)
+    assert (answer, used) == ("It pauses [asyncio/streams.py:10-13]; see also and.",
+                              ["asyncio/streams.py:10-13"])
