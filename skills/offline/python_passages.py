@@ -25,8 +25,11 @@ _Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 
 def chunk_python(lines: list[str]) -> list[Chunk] | None:
-    """The passages of a Python file's lines; None when it does not parse."""
+    """The passages of a Python file's lines; None when it does not parse, or when a bare
+    carriage return would make the parser's line numbers differ from ours."""
     source = "\n".join(lines)
+    if "\r" in source:
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes in old code are not our concern

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from skills.offline.chunking import chunk_file
 
 PYTHON = '''"""A module."""
@@ -128,3 +131,26 @@ def test_definitions_under_an_if_at_class_level_are_passages_of_their_own() -> N
         (5, 5, "Popen", "", "code"),
         (6, 7, "Popen._communicate", "", "code"),
     ]
+
+
+_LINES = st.lists(st.sampled_from([
+    "", "Title", "=====", "-----", "# Head", "```", "    indented", "def f():", "    return 1",
+    "class A:", "    x = 1", "text: ", ".. py:method:: f", "~~~", "* item", "@deco",
+]) | st.text(max_size=12), max_size=30)
+
+
+@given(lines=_LINES, suffix=st.sampled_from([".py", ".md", ".rst", ".txt", ".go"]))
+@settings(max_examples=200, deadline=None)
+def test_every_passage_quotes_its_lines_exactly_whatever_the_file(
+        lines: list[str], suffix: str) -> None:
+    text = "\n".join(lines)
+    split = text.split("\n")
+    for chunk in chunk_file("f" + suffix, split):
+        assert 1 <= chunk.start_line <= chunk.end_line <= len(split)
+        assert chunk.text == "\n".join(
+            line.removesuffix("\r") for line in split[chunk.start_line - 1:chunk.end_line])
+
+
+def test_python_with_a_bare_carriage_return_is_cut_at_blank_lines() -> None:
+    chunks = chunk_file("old.py", ["x = 1\ry = 2", "", "def f():", "    return 1"])
+    assert [(c.start_line, c.end_line, c.symbol) for c in chunks] == [(1, 1, ""), (3, 4, "")]
