@@ -46,7 +46,7 @@ def run_chase(given: ChaseInput) -> ChaseResult:
     found = search_corpus(Path(given.index), Path(given.corpus), given.question, given.limit)
     limits = ChaseLimits(per_research=given.budget, depth=given.depth)
     return chase(CorpusIndex(Path(given.index), Path(given.corpus)), found, limits,
-                 given.budget)
+                 given.budget, question_terms(given.question))
 
 
 class Chase(SwarmSkill):

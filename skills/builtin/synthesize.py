@@ -61,9 +61,9 @@ def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Tas
     files = {p.path for p in used}
     cited = [c for s in sections for c in _point_citations(s)]
     out = [f"# {title}", "",
-           f"_Assembled offline from the findings of {len(sections)} sub-questions: "
-           f"{len(used)} passages from {len(files)} files of the corpus. Each statement "
-           "cites its source as [file:lines]._", ""]
+           f"_Assembled offline from the findings of {_count(len(sections), 'sub-question')}: "
+           f"{_count(len(used), 'passage')} from {_count(len(files), 'file')} of the corpus. "
+           "Each statement cites its source as [file:lines]._", ""]
     if note:
         out += [note, ""]
     for section in sections:
@@ -90,6 +90,10 @@ def _chased_points(section: Section) -> list[str]:
     return ["", f"Definitions the researchers chased ({names}), and their nearest callers:",
             # No question: a definition is quoted from its first line, its signature.
             "", *quoted_points(section.chased[:CHASED_POINTS], "")]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _point_citations(section: Section) -> list[str]:

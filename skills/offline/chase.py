@@ -100,10 +100,11 @@ def definitions(index: CorpusIndex, name: str) -> list[Passage]:
     """Where ``name`` is defined: a function, method or class of that name, a section
     headed by it, or a reStructuredText directive naming it."""
     directive = re.compile(_RST_DIRECTIVE.format(name=re.escape(name)))
-    return [p for p in index.passages_naming(name)
-            if p.symbol.rsplit(".", 1)[-1] == name
+    # A bare `class X:` or an empty section names X without saying anything about it.
+    return [p for p in index.passages_naming(name) if p.kind != "heading" and (
+            p.symbol.rsplit(".", 1)[-1] == name
             or p.section.rsplit(SECTION_SEPARATOR, 1)[-1].strip("`") == name
-            or directive.search(p.text)]
+            or directive.search(p.text))]
 
 
 def nearest_caller(index: CorpusIndex, name: str, definition: Passage) -> Passage | None:
@@ -117,12 +118,14 @@ def nearest_caller(index: CorpusIndex, name: str, definition: Passage) -> Passag
     return best[0] if best else None
 
 
-def chase(index: CorpusIndex, found: Sequence[Passage], limits: ChaseLimits, budget: int
-          ) -> ChaseResult:
-    """Follow the identifiers ``found`` names, up to ``budget`` and ``limits.depth``."""
+def chase(index: CorpusIndex, found: Sequence[Passage], limits: ChaseLimits, budget: int,
+          searched: Sequence[str] = ()) -> ChaseResult:
+    """Follow the identifiers ``found`` names, up to ``budget`` and ``limits.depth``;
+    never those in ``searched`` (the question's own terms, which the search has had)."""
     result = ChaseResult()
     seen = {p.citation for p in found}
-    frontier = identifiers_named(found)
+    skipped = {term.lower() for term in searched}
+    frontier = [n for n in identifiers_named(found) if n.name.lower() not in skipped]
     for _ in range(limits.depth):
         following: list[Passage] = []
         for named in frontier:

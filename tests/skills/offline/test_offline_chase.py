@@ -51,3 +51,20 @@ def test_a_chase_finds_definitions_within_its_budget(index: CorpusIndex) -> None
         "LeaseBook.expired_tasks", "LeaseBook.release"]
     assert chase(index, found, ChaseLimits(), budget=1).chased == ["expired_tasks"]
     assert chase(index, found, ChaseLimits(), budget=0).chased == []
+
+
+def test_the_question_s_own_terms_are_not_chased(index: CorpusIndex) -> None:
+    found = index.search("How does the queue recover crashed workers?", limit=1)
+    assert chase(index, found, ChaseLimits(), 3, searched=["expired_tasks"]).chased == [
+        "release"]
+
+
+def test_a_bare_class_header_is_no_definition_worth_chasing(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "bare.py").write_text("class EmptyThing(Base):\n    pass\n", encoding="utf-8")
+    (root / "use.py").write_text("def make():\n    return EmptyThing()\n", encoding="utf-8")
+    built = CorpusIndex(tmp_path / "corpus.db", root)
+    built.refresh()
+    assert definitions(built, "EmptyThing") == []
+    assert chase(built, built.search("make", limit=1), ChaseLimits(), 3).chased == []
