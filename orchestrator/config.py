@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from orchestrator.supervisor_config import HEARTBEAT_TIMEOUT_S, WORKER_WAIT_S, RoleWorkers
 from skills.commands.settings import CommandSettings
 from skills.llm import LLMConfig
+from skills.offline.chase import ChaseLimits
 from skills.roles import ROLES
 from taskqueue import DEFAULT_MAX_ATTEMPTS, SwarmError, describe_validation
 from worker.config import WorkerSettings
@@ -54,6 +55,8 @@ class SwarmConfig(WorkerSettings):
     store: str | None = None
     # Command skills: external programs a task runs (`[skills.NAME]`).
     skills: dict[str, CommandSettings] = Field(default_factory=dict)
+    # How far researchers chase the definitions their passages name ([chase]).
+    chase: ChaseLimits = Field(default_factory=ChaseLimits)
 
     @field_validator("roles", mode="after")
     @classmethod

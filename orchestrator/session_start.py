@@ -85,7 +85,7 @@ def prepare(
             priority=100,
             max_attempts=config.max_attempts,
             input={"request": request, "corpus": str(corpus), "index": str(index),
-                   "max_attempts": config.max_attempts,
+                   "max_attempts": config.max_attempts, "chase": config.chase.model_dump(),
                    **({"review": True} if options.review else {})},
         )]
     return request, options.model_copy(update={

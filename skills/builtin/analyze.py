@@ -16,9 +16,9 @@ __all__ = ["STRENGTH_RULE", "Analyze", "render_analysis"]
 
 TOP_TERMS = 10
 STRENGTH_RULE = (
-    "_strong: passages from at least two files each hold at least half of the "
-    "sub-question's keywords; weak: passages were found, but not so; none: no passage "
-    "was found._"
+    "_strong: the passages together hold at least three quarters of the sub-question's "
+    "key terms (in their text, file path, symbol or section) and one of them holds at "
+    "least half; weak: passages were found, but not so; none: no passage was found._"
 )
 
 

@@ -19,6 +19,7 @@ from skills.contracts import SkillResult, SwarmContext
 from skills.roles import ARCHITECT
 from skills.writing.common import DownstreamInput, one_line
 from skills.writing.prose import points
+from skills.writing.report_points import evidence_line
 from skills.writing.sections import FindingsSkill, Section
 from skills.writing.with_model import model_outline, with_note
 
@@ -39,7 +40,7 @@ def render_design(request: str, sections: Sequence[Section]) -> str:
         out += ["_No findings are on the blackboard: there is nothing to outline._", ""]
     for section in sections:
         out += [f"## {section.number}. {section.question}", "",
-                f"_Evidence: {section.evidence}._", ""]
+                f"_Evidence: {evidence_line(section, section.passages[:DESIGN_POINTS])}._", ""]
         statements = points(section, DESIGN_POINTS)
         out += [f"- {s}" for s in statements] or [f"_{NO_EVIDENCE}_"]
         out.append("")

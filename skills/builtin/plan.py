@@ -9,13 +9,14 @@ finds them in the session enqueues nothing again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from blackboard.layout import PLAN_FILE
 from skills.contracts import SkillResult, SwarmContext, SwarmSkill
 from skills.offline import split_request
+from skills.offline.chase import ChaseLimits
 from skills.roles import (
     ANALYST,
     ARCHITECT,
@@ -42,6 +43,8 @@ class PlanInput(BaseModel):
     task_timeout_s: float | None = Field(default=None, gt=0)
     # A person approves the design before the synthesis (`run --review`).
     review: bool = False
+    # How far researchers chase definitions (config `[chase]`).
+    chase: ChaseLimits = Field(default_factory=ChaseLimits)
 
 
 def plan_key_prefix(task_id: int) -> str:
@@ -52,7 +55,7 @@ def plan_key_prefix(task_id: int) -> str:
 def build_offline_plan(
     request: str, questions: Sequence[str], corpus: str | None, index: str | None,
     key_prefix: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS, timeout_s: float | None = None,
-    review: bool = False,
+    review: bool = False, chase: ChaseLimits | None = None,
 ) -> list[NewTask]:
     """The task graph for `questions`, as one batch for `enqueue_plan`.
 
@@ -60,7 +63,8 @@ def build_offline_plan(
     `analyze` and a `design` after all the research; a `critique` after both; and a
     `synthesize` after everything, which runs even when some of it failed. With `review`,
     a task of role `human` after the design and the critique holds the synthesis back
-    until a person answers it.
+    until a person answers it. With `chase` limits, each research task is followed by a
+    `chase` task (while the session's cap lasts) that the later stages wait for too.
     """
     def task(name: str, role: str, title: str, depends_on: list[str | int],
              **extra: object) -> NewTask:
@@ -79,7 +83,8 @@ def build_offline_plan(
              input={"question": question, "corpus": corpus, "index": index})
         for i, question in enumerate(questions)
     ]
-    after_research: list[str | int] = [t.key for t in research if t.key]
+    chases = _chase_tasks(research, chase, task) if chase and corpus and index else []
+    after_research: list[str | int] = [t.key for t in [*research, *chases] if t.key]
     analyze = task("analyze", ANALYST, "Weigh the evidence for each sub-question",
                    after_research, input=shared())
     design = task("design", ARCHITECT, "Outline the answer from the findings",
@@ -96,7 +101,24 @@ def build_offline_plan(
                       [*after_research, key_prefix + "analyze", key_prefix + "design",
                        key_prefix + "critique", *[t.key for t in reviews if t.key]],
                       input=shared(), run_on_partial=True)
-    return [*research, analyze, design, critique, *reviews, synthesize]
+    return [*research, *chases, analyze, design, critique, *reviews, synthesize]
+
+
+def _chase_tasks(research: list[NewTask], limits: ChaseLimits,
+                 task: Callable[..., NewTask]) -> list[NewTask]:
+    """A `chase` after each research task, each with its share of the session's cap."""
+    chases: list[NewTask] = []
+    left = limits.per_session
+    for number, found in enumerate(research, start=1):
+        budget = min(limits.per_research, left)
+        if budget <= 0 or not found.key:
+            break
+        left -= budget
+        chases.append(task(f"chase-{number}", RESEARCHER, f"Chase definitions: {found.title}",
+                           [found.key], skill="chase", priority=found.priority,
+                           run_on_partial=True,
+                           input={**found.input, "budget": budget, "depth": limits.depth}))
+    return chases
 
 
 async def _enqueued_by(ctx: SwarmContext, prefix: str) -> list[Task]:
@@ -120,7 +142,7 @@ class Plan(SwarmSkill):
             questions = split_request(given.request)
             return build_offline_plan(given.request, questions, given.corpus, given.index,
                                       prefix, given.max_attempts, given.task_timeout_s,
-                                      review=given.review), questions
+                                      review=given.review, chase=given.chase), questions
 
         already = await _enqueued_by(ctx, prefix)
         # With a model, the plan may be the model's (model_plan.py); an earlier attempt's

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from blackboard.layout import FINDINGS
 from skills.contracts import Fail, SkillResult, SwarmContext, SwarmSkill
-from skills.offline import CorpusError, CorpusIndex, Passage, evidence_strength, keywords
+from skills.offline import CorpusError, CorpusIndex, Passage, evidence_strength
+from skills.offline.identifiers import question_terms
 from skills.roles import RESEARCHER
 from skills.writing.asking import Fallback, ask, italic_note
 from skills.writing.citations import number_passages, resolve_citations
@@ -74,7 +75,7 @@ class Research(SwarmSkill):
         await ctx.progress(0.0, f"searching the corpus: {given.question}")
         passages = await asyncio.to_thread(
             search_corpus, Path(given.index), Path(given.corpus), given.question, given.limit)
-        strength = evidence_strength(passages, keywords(given.question))
+        strength = evidence_strength(passages, question_terms(given.question))
         citations = list(dict.fromkeys(p.citation for p in passages))
         answer, note = await answer_from_passages(ctx, given.question, passages)
         path = ctx.blackboard.write_output(

@@ -17,9 +17,11 @@ from dataclasses import replace
 from blackboard.layout import CRITIQUES, DESIGNS, FINAL_REPORT
 from skills.contracts import BlackboardView, SkillResult, SwarmContext
 from skills.offline import keywords
+from skills.offline.evidence import missing_terms
+from skills.offline.identifiers import question_terms
 from skills.roles import COORDINATOR, RESEARCHER
 from skills.writing.common import DownstreamInput, latest_outputs, one_line
-from skills.writing.prose import points
+from skills.writing.report_points import evidence_line, quoted_points, where_to_look
 from skills.writing.sections import FindingsSkill, Section, question_key
 from skills.writing.usage_footer import render_usage
 from skills.writing.with_model import model_report_body
@@ -28,10 +30,13 @@ from taskqueue import HUMAN_ROLE, Task, TaskStatus, error_headline
 __all__ = ["Synthesize", "critique_points", "render_model_report",
            "render_report"]
 
-REPORT_POINTS = 4
+REPORT_POINTS = 5
+# Definitions and callers that chases found, shown after a section's points.
+CHASED_POINTS = 6
 # The critique's own list of sections without evidence repeats what the report says.
 _SKIPPED_CRITIQUE_SECTIONS = {"Sub-questions without evidence"}
 _HEADING = re.compile(r"## (?P<title>.+)")
+_POINT_CITATION = re.compile(r"^- .*?\[([^\[\]\n]+:\d+(?:-\d+)?)\]")
 
 
 def critique_points(critique: str) -> list[tuple[str, str]]:
@@ -52,22 +57,50 @@ def render_report(request: str, sections: Sequence[Section], tasks: Sequence[Tas
     """The report's text. `tasks` are the session's other tasks; `critiques` maps each
     critique file read to its text; `note` says why a model did not write it."""
     title = one_line(request) or "Report"
-    used = [p for s in sections for p in s.passages[:REPORT_POINTS]]
+    used = [p for s in sections for p in (*s.passages[:REPORT_POINTS], *s.chased[:CHASED_POINTS])]
     files = {p.path for p in used}
+    cited = [c for s in sections for c in _point_citations(s)]
     out = [f"# {title}", "",
-           f"_Assembled offline from the findings of {len(sections)} sub-questions: "
-           f"{len(used)} passages from {len(files)} files of the corpus. Each statement "
-           "cites its source as [file:lines]._", ""]
+           f"_Assembled offline from the findings of {_count(len(sections), 'sub-question')}: "
+           f"{_count(len(used), 'passage')} from {_count(len(files), 'file')} of the corpus. "
+           "Each statement cites its source as [file:lines]._", ""]
     if note:
         out += [note, ""]
     for section in sections:
-        out += [f"## {section.number}. {section.question}", "",
-                f"_Evidence: {section.evidence}._", ""]
-        out += [f"- {s}" for s in points(section, REPORT_POINTS)] or [
-            "_No evidence found: see \"What is missing and why\"._"]
+        shown = section.passages[:REPORT_POINTS]
+        out += [f"## {section.number}. {section.question}", ""]
+        if not shown:
+            out += ["_No evidence found: see \"What is missing and why\"._", ""]
+            continue
+        chased = section.chased[:CHASED_POINTS]
+        out += [f"**Where to look:** {where_to_look([*shown, *chased])}", "",
+                f"_Evidence: {evidence_line(section, shown)}._", ""]
+        out += quoted_points(shown, section.question)
+        out += _chased_points(section)
         out.append("")
-    out += _closing(sections, tasks, critiques, [p.citation for p in used])
+    out += _closing(sections, tasks, critiques, cited)
     return "\n".join(out)
+
+
+def _chased_points(section: Section) -> list[str]:
+    """What the chases found: each identifier's definition and nearest caller, quoted."""
+    if not section.chased:
+        return []
+    names = ", ".join(f"`{name}`" for name in section.chased_names)
+    return ["", f"Definitions the researchers chased ({names}), and their nearest callers:",
+            # No question: a definition is quoted from its first line, its signature.
+            "", *quoted_points(section.chased[:CHASED_POINTS], "")]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _point_citations(section: Section) -> list[str]:
+    """The citations of a section's points as shown (a long code quote cites its window)."""
+    lines = quoted_points(section.passages[:REPORT_POINTS], section.question)
+    lines += _chased_points(section)
+    return [m.group(1) for line in lines if (m := _POINT_CITATION.search(line))]
 
 
 def render_model_report(request: str, body: str, citations: Sequence[str],
@@ -88,7 +121,9 @@ def _closing(sections: Sequence[Section], tasks: Sequence[Task], critiques: dict
     """What a human answered, what is missing, what failed, and the sources cited."""
     out = _human_answers(tasks)
     out += ["## What is missing and why", "", *_missing(sections, tasks, critiques), ""]
-    out += ["## Tasks that failed or died", "", *_failed(tasks), ""]
+    failed = _failed(tasks)
+    if failed:
+        out += ["## Tasks that failed or died", "", *failed, ""]
     out += ["## Sources", ""]
     out += [f"- `{c}`" for c in dict.fromkeys(citations)] or [
         "No source: nothing was found in the corpus."]
@@ -116,6 +151,10 @@ def _missing(sections: Sequence[Section], tasks: Sequence[Task],
              critiques: dict[str, str]) -> list[str]:
     lines = [f"- {s.number}. {s.question} — {_why_no_evidence(s, tasks)}"
              for s in sections if not s.passages]
+    lines += [f"- {s.number}. {s.question} — the passages shown do not contain: "
+              f"{', '.join(missing)}." for s in sections if s.passages and (
+                  missing := missing_terms([p.as_passage() for p in s.passages[:REPORT_POINTS]],
+                                           question_terms(s.question)))]
     if not sections:
         lines.append("- No findings are on the blackboard: no research task succeeded.")
     for path, text in critiques.items():
@@ -123,7 +162,10 @@ def _missing(sections: Sequence[Section], tasks: Sequence[Task],
     if not critiques:
         lines.append("- No critique is on the blackboard: the outline was not reviewed "
                      "(the critic's task failed or did not run).")
-    return lines or ["Nothing: every sub-question has evidence and the critique raised no point."]
+    # Covering every term is a measure of words, not a proof that the answer is whole.
+    return lines or ["The passages shown hold every key term of every sub-question, and "
+                     "the critique raised no point; words are not understanding, so read "
+                     "the sources before relying on the answer."]
 
 
 def _why_no_evidence(section: Section, tasks: Sequence[Task]) -> str:
@@ -157,7 +199,7 @@ def _failed(tasks: Sequence[Task]) -> list[str]:
         else:
             lines.append(f"- #{task.id} {task.role}{title} — still {task.status.value} when "
                          "the report was written")
-    return lines or ["None: every other task of the session finished."]
+    return lines
 
 
 def _why_ended(task: Task) -> str:
@@ -204,8 +246,7 @@ class Synthesize(FindingsSkill):
             sources = written.citations
         else:
             text = render_report(given.request, sections, others, critiques, written.note)
-            sources = list(dict.fromkeys(
-                p.citation for s in sections for p in s.passages[:REPORT_POINTS]))
+            sources = list(dict.fromkeys(c for s in sections for c in _point_citations(s)))
         if ctx.llm is not None:
             # Read after this task's own call, so the report counts every call made.
             usage = await ctx.llm.session_usage()

@@ -20,19 +20,30 @@ from pydantic import BaseModel, ConfigDict
 
 from taskqueue.printable import printable
 
-from .passages import chunk_lines
-from .subquestions import keywords
+from .chunking import chunk_file
+from .identifiers import query_terms, with_parts
+from .ranking import Candidate, fts_match, idf, rank_candidates, term_match
 from .walk import CorpusError, CorpusFile, read_text, walk_corpus
 
 __all__ = ["CorpusError", "CorpusIndex", "IndexStats", "Passage", "fts_query"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+# Version 2: passages follow the file's structure, with their symbol, section and kind;
+# an index of another version is dropped and rebuilt by the next refresh.
+SCHEMA_VERSION = "2"
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 DEFAULT_MAX_FILES = 20_000
 # Enough for a few sentences of keywords; a megabyte request must not build a megabyte query.
 MAX_QUERY_TERMS = 32
+# bm25 picks this many candidates for ranking.py to re-rank, and this many more for each
+# term alone, so that a rare term's passages are candidates even when a common term's
+# many matches in paths and symbols fill the pool.
+CANDIDATE_POOL = 200
+CANDIDATES_PER_TERM = 40
+# bm25 column weights: path, symbol, section, text, identifier parts. A term in the file's
+# path or the definition's name says more about a passage than one in its text.
+COLUMN_WEIGHTS = (4.0, 6.0, 3.0, 1.0, 0.5)
 # A first refresh of a large corpus by another worker can hold the write lock for a while.
 BUSY_TIMEOUT_S = 120.0
 
@@ -45,15 +56,21 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, path TEXT NOT NULL,
-    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL
+    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+    symbol TEXT NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks (path);
--- The passage text lives only here; rowid = chunks.id.
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (text, tokenize = 'porter unicode61');
+-- rowid = chunks.id. "_" is part of a token, so `pause_reading` is matched whole, and the
+-- parts of identifiers (`pause reading`) are in their own column.
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
+    path, symbol, section, text, parts, tokenize = "porter unicode61 tokenchars '_'"
+);
 """
+_TABLES = ("files", "chunks", "chunks_fts")
 
-_SEARCH = """
-SELECT c.path, c.start_line, c.end_line, f.text, bm25(chunks_fts) AS rank
+_SEARCH = f"""
+SELECT c.path, c.start_line, c.end_line, c.symbol, c.section, c.kind, c.text,
+       bm25(chunks_fts, {", ".join(map(str, COLUMN_WEIGHTS))}) AS rank
 FROM chunks_fts AS f JOIN chunks AS c ON c.id = f.rowid
 WHERE chunks_fts MATCH ?
 ORDER BY rank, c.path, c.start_line
@@ -65,7 +82,9 @@ class Passage(BaseModel):
     """A run of lines from one corpus file, as found by a search.
 
     ``path`` is relative to the corpus root, in POSIX form; lines are 1-based and
-    ``end_line`` is inclusive; ``score`` is the negated bm25 rank, so higher is better.
+    ``end_line`` is inclusive; ``score`` is the ranking's score, higher is better.
+    ``symbol`` names the function, method or class it holds, ``section`` the headings it
+    stands under; ``kind`` is ``prose``, ``code``, ``comment`` or ``heading``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -75,6 +94,14 @@ class Passage(BaseModel):
     end_line: int
     text: str
     score: float
+    symbol: str = ""
+    section: str = ""
+    kind: str = "prose"
+
+    @property
+    def where(self) -> str:
+        """The symbol or the section the passage belongs to, or ""."""
+        return self.symbol or self.section
 
     @property
     def citation(self) -> str:
@@ -162,21 +189,47 @@ class CorpusIndex:
         return stats
 
     def search(self, query: str, limit: int = 5) -> list[Passage]:
-        """Return up to ``limit`` passages matching any keyword of ``query``, best first.
+        """Return up to ``limit`` passages matching any term of ``query``, best first.
 
-        Ranked by bm25, ties broken by path and line, so the same corpus and query give
-        the same answer. The query is never parsed as FTS5 syntax: every keyword is
-        quoted. No keywords, or a ``limit`` below 1, gives ``[]``.
+        bm25 (path, symbol and section weighing more than text) picks the candidates;
+        ``ranking.rank_candidates`` orders them by how much of the question they cover,
+        ties broken by path and line, so the same corpus and query give the same answer.
+        The query is never parsed as FTS5 syntax: every term is quoted. No terms, or a
+        ``limit`` below 1, gives ``[]``. An index of an older schema is rebuilt first.
         """
-        match = fts_query(query)
-        if not match or limit < 1:
+        terms = query_terms(query, MAX_QUERY_TERMS)
+        if not terms or limit < 1:
             return []
         with self._connect() as db:
+            outdated = _stamp(db) not in (None, f"{SCHEMA_VERSION}:{self.root.absolute()}")
+        if outdated:
+            self.refresh()
+        with self._connect() as db:
+            rows = db.execute(_SEARCH, (fts_match(terms), CANDIDATE_POOL)).fetchall()
+            for term in terms if len(terms) > 1 else ():
+                rows += db.execute(_SEARCH, (term_match(term), CANDIDATES_PER_TERM)).fetchall()
+            rows = list({row[:3]: row for row in rows}.values())
+            passages = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            weights = [idf(passages, db.execute(
+                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                (term_match(term),)).fetchone()[0]) for term in terms]
+        ranked = rank_candidates([Candidate(*row) for row in rows], terms, weights, limit)
+        return [Passage(path=c.path, start_line=c.start_line, end_line=c.end_line,
+                        text=c.text, score=score, symbol=c.symbol, section=c.section,
+                        kind=c.kind) for c, score in ranked]
+
+    def passages_naming(self, name: str, limit: int = 200) -> list[Passage]:
+        """Passages whose symbol, section or text holds the identifier ``name`` as a whole
+        token (``feed_data``, not ``feed`` or ``data``), best bm25 first; ``[]`` when
+        ``name`` is not an identifier."""
+        if not name.isidentifier():
+            return []
+        match = '{symbol section text} : "' + name + '"'
+        with self._connect() as db:
             rows = db.execute(_SEARCH, (match, limit)).fetchall()
-        return [
-            Passage(path=path, start_line=start, end_line=end, text=text, score=round(-rank, 6))
-            for path, start, end, text, rank in rows
-        ]
+        return [Passage(path=path, start_line=start, end_line=end, text=text,
+                        score=round(-rank, 6), symbol=symbol, section=section, kind=kind)
+                for path, start, end, symbol, section, kind, text, rank in rows]
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -196,11 +249,14 @@ class CorpusIndex:
     def _reset_if_other_root(self, db: sqlite3.Connection, root: Path) -> None:
         """An index built for another root or schema is emptied rather than trusted."""
         stamp = f"{SCHEMA_VERSION}:{root}"
-        row = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
-        if row is not None and row[0] == stamp:
+        if _stamp(db) == stamp:
             return
-        for table in ("files", "chunks", "chunks_fts"):
-            db.execute(f"DELETE FROM {table}")
+        # Dropped, not emptied: an older schema's tables have other columns.
+        for table in _TABLES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('stamp', ?)", (stamp,))
 
     def _refresh_file(
@@ -234,14 +290,20 @@ class CorpusIndex:
             stats.skipped += 1
             _remember_binary(db, found)
             return
-        chunks = chunk_lines(text.split("\n"))
+        chunks = chunk_file(found.path, text.split("\n"))
         for chunk in chunks:
             cursor = db.execute(
-                "INSERT INTO chunks (path, start_line, end_line) VALUES (?, ?, ?)",
-                (found.path, chunk.start_line, chunk.end_line),
+                "INSERT INTO chunks (path, start_line, end_line, symbol, section, kind, text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (found.path, chunk.start_line, chunk.end_line, chunk.symbol, chunk.section,
+                 chunk.kind, chunk.text),
             )
             db.execute(
-                "INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, chunk.text)
+                "INSERT INTO chunks_fts (rowid, path, symbol, section, text, parts)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (cursor.lastrowid, f"{found.path} {with_parts(found.path)}",
+                 f"{chunk.symbol} {with_parts(chunk.symbol)}", chunk.section, chunk.text,
+                 with_parts(chunk.text)),
             )
         db.execute(
             "INSERT INTO files (path, mtime_ns, size, is_text, passages) VALUES (?, ?, ?, 1, ?)",
@@ -251,9 +313,15 @@ class CorpusIndex:
 
 
 def fts_query(query: str) -> str:
-    """Build a safe FTS5 query: the keywords of ``query``, each quoted, joined by OR."""
-    terms = keywords(query)[:MAX_QUERY_TERMS]
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    """Build a safe FTS5 query: the terms of ``query`` and their parts, each quoted,
+    joined by OR."""
+    return fts_match(query_terms(query, MAX_QUERY_TERMS))
+
+
+def _stamp(db: sqlite3.Connection) -> str | None:
+    """The index's `<schema version>:<root>`, or None for a new index."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
+    return None if row is None else str(row[0])
 
 
 def _forget(db: sqlite3.Connection, path: str) -> None:

@@ -6,6 +6,7 @@ docstrings say exactly what they count so a report can state how a verdict was r
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -14,14 +15,20 @@ from typing import Literal
 
 from . import subquestions
 from .corpus import Passage
+from .identifiers import identifier_parts
+from .passages import is_code_path
+from .ranking import text_stems
+from .stems import stem
 
 __all__ = [
     "MIN_PASSAGES_FOR_COMMON",
     "MIN_SHARED_FRACTION",
     "MIN_SHARED_TERMS",
+    "STRONG_COVERAGE",
     "Strength",
     "disagreements",
     "evidence_strength",
+    "missing_terms",
     "recurring_files",
     "recurring_terms",
     "stem",
@@ -29,12 +36,18 @@ __all__ = [
 
 Strength = Literal["strong", "weak", "none"]
 
+# Words every piece of Python holds: no key term of anything.
+_PYTHON_NAMES_TEXT = "self cls args kwargs str int bool dict list tuple len isinstance super init"
+_CODE_WORDS = frozenset([w.lower() for w in keyword.kwlist] + _PYTHON_NAMES_TEXT.split())
+
 # Two sentences are about the same thing when they share at least this many stemmed key
 # terms, and at least this share of the terms of the shorter one; looser, and every pair
 # of sentences that mention "task", "queue" and "retry" would be flagged.
 MIN_SHARED_TERMS = 3
 MIN_SHARED_FRACTION = 0.5
 MIN_PASSAGES_FOR_COMMON = 6
+# Evidence is strong when the passages cover at least this share of the question's terms.
+STRONG_COVERAGE = 0.75
 
 # "not", "never", "no longer", "cannot", any "n't" contraction, and a few pronouns of
 # absence. A bare "no" is left out: "no network" negates nothing another text claims.
@@ -42,47 +55,65 @@ _NEGATION = re.compile(
     r"\b(?:not|never|no\s+longer|cannot|nothing|none|neither|nor)\b|n['’]t\b", re.I
 )
 _CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+")
+# Code says nothing a negation check can read: Python's `None` is not "none".
+_FENCED_CODE = re.compile(r"^\s*(```|~~~).*?^\s*\1[^\n]*$", re.M | re.S)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
 # A Markdown heading is a clause of its own; a list item starts a new one.
 _HEADING = re.compile(r"#{1,6}(?:\s|$)")
 _LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,3}[.)])\s")
-_SUFFIXES = (
-    ("ies", "y"),
-    ("ied", "y"),
-    ("sses", "ss"),
-    ("ing", ""),
-    ("ed", ""),
-    ("es", ""),
-    ("s", ""),
-)
 
 
 def evidence_strength(passages: Sequence[Passage], terms: Sequence[str] = ()) -> Strength:
-    """Grade the evidence that ``passages`` give for a sub-question.
+    """Grade how much of a sub-question the passages found for it cover.
 
-    The rule: a passage *supports* the sub-question when it contains at least half
-    (rounded up) of ``terms``, its keywords, compared after ``stem``; with no terms,
-    every passage supports. The evidence is ``"strong"`` when supporting passages come
-    from at least two different files (two sources, not one file repeating itself),
-    ``"weak"`` when there are passages but not that, and ``"none"`` when there are none.
-    Scores are not used: bm25 values depend on the size of the corpus, so no threshold
-    would mean the same thing in two corpora.
+    ``terms`` are the sub-question's keywords. A passage covers a term when its text,
+    its file's path, or its symbol or section holds the term (after ``stem``; an
+    identifier or a hyphenated term must have all its parts). The evidence is
+    ``"strong"`` when the passages together cover at least ``STRONG_COVERAGE`` of the
+    terms and one passage alone covers at least half of them; ``"weak"`` when there are
+    passages but not so; ``"none"`` when there are none. With no terms, any passage is
+    strong. How many files agree is not counted: a README and an index page that show
+    the same example are one source, not two. Scores are not used either: bm25 values
+    depend on the size of the corpus.
     """
     if not passages:
         return "none"
-    wanted = [_term_stems(term) for term in dict.fromkeys(t.lower() for t in terms)]
-    needed = (len(wanted) + 1) // 2
-    supporting_files = {
-        p.path
-        for p in passages
-        if sum(parts <= _stems(p.text) for parts in wanted if parts) >= needed
-    }
-    return "strong" if len(supporting_files) >= 2 else "weak"
+    wanted = _wanted(terms)
+    if not wanted:
+        return "strong"
+    each = [_covered(p, wanted) for p in passages]
+    together = set().union(*each)
+    best = max(len(found) for found in each)
+    strong = len(together) >= STRONG_COVERAGE * len(wanted) and 2 * best >= len(wanted)
+    return "strong" if strong else "weak"
+
+
+def missing_terms(passages: Sequence[Passage], terms: Sequence[str]) -> list[str]:
+    """The ``terms`` that none of ``passages`` covers (see ``evidence_strength``)."""
+    wanted = _wanted(terms)
+    together = set().union(*(_covered(p, wanted) for p in passages))
+    return [term for term in wanted if term not in together]
+
+
+def _wanted(terms: Sequence[str]) -> dict[str, frozenset[str]]:
+    """Each distinct term with the stems a passage must hold to cover it."""
+    wanted: dict[str, frozenset[str]] = {}
+    for term in dict.fromkeys(t.lower() for t in terms):
+        parts = identifier_parts(term) or [term]
+        wanted[term] = frozenset(stem(part) for part in parts)
+    return {term: stems for term, stems in wanted.items() if stems}
+
+
+def _covered(passage: Passage, wanted: dict[str, frozenset[str]]) -> set[str]:
+    found = text_stems(f"{passage.path} {passage.where}\n{passage.text}")
+    return {term for term, stems in wanted.items() if stems <= found}
 
 
 def recurring_terms(texts: Sequence[str], top: int = 10) -> list[tuple[str, int]]:
     """The key terms found in at least two of ``texts``, with the number of texts.
 
-    Terms are ``keywords`` of three or more characters, not bare numbers, grouped by
+    Terms are ``keywords`` of three or more characters, not bare numbers nor the
+    keywords and common builtins of Python (``def``, ``return``, ``none``), grouped by
     ``stem`` and shown in their most frequent spelling. Most widespread first, then by
     total occurrences, then alphabetically; at most ``top`` of them.
     """
@@ -90,7 +121,8 @@ def recurring_terms(texts: Sequence[str], top: int = 10) -> list[tuple[str, int]
     total: Counter[str] = Counter()  # stem -> occurrences
     spellings: dict[str, Counter[str]] = {}
     for text in texts:
-        found = [t for t in subquestions.terms(text) if len(t) >= 3 and not t.isdigit()]
+        found = [t for t in subquestions.terms(text)
+                 if len(t) >= 3 and not t.isdigit() and t not in _CODE_WORDS]
         for term in found:
             spellings.setdefault(stem(term), Counter())[term] += 1
         total.update(stem(term) for term in found)
@@ -128,10 +160,12 @@ def disagreements(passages: Sequence[Passage]) -> list[tuple[Passage, Passage]]:
     It finds "never retry without a cap" against "retry without a cap, unlimited", but
     also flags texts that merely contrast, and misses disagreements worded without a
     negation: a prompt for a reader, not a verdict. Passages are deduplicated by
-    citation; pairs come in citation order.
+    citation; pairs come in citation order. Code is never read for negations: passages
+    of source files are left out, and fenced or inline code in prose is set aside.
     """
     unique = sorted(
-        {p.citation: p for p in passages}.values(), key=lambda p: (p.path, p.start_line)
+        {p.citation: p for p in passages if not is_code_path(p.path)}.values(),
+        key=lambda p: (p.path, p.start_line),
     )
     clauses = {p.citation: _clauses(p.text) for p in unique}
     common = _common_terms([set().union(*(t for _, t in c)) for c in clauses.values()])
@@ -148,22 +182,6 @@ def disagreements(passages: Sequence[Passage]) -> list[tuple[Passage, Passage]]:
     return pairs
 
 
-def stem(word: str) -> str:
-    """A crude English stem, enough to match "retries" with "retry", "leases" with "lease".
-
-    It strips one plural or verb ending, then a final "e"; it is not a linguist's stemmer
-    and need not be, as both sides of every comparison go through it.
-    """
-    word = word.lower()
-    if len(word) <= 3:
-        return word
-    for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: -len(suffix)] + replacement
-            break
-    return word[:-1] if len(word) > 4 and word.endswith("e") else word
-
-
 # Negation words are what differs between the two sentences, not what they share.
 _NEGATION_STEMS = frozenset(stem(w) for w in ("never", "nothing", "none", "neither", "longer"))
 
@@ -177,14 +195,11 @@ def _stems(text: str) -> set[str]:
     return {stem(part) for term in subquestions.keywords(text) for part in term.split("-")}
 
 
-def _term_stems(term: str) -> frozenset[str]:
-    return frozenset(stem(part) for part in term.split("-") if part)
-
-
 def _clauses(text: str) -> list[tuple[bool, set[str]]]:
     """Each clause of ``text`` as (has a negation, its stemmed key terms)."""
     found: list[tuple[bool, set[str]]] = []
-    for block in _blocks(text):
+    prose = _INLINE_CODE.sub(" ", _FENCED_CODE.sub(" ", text))
+    for block in _blocks(prose):
         for clause in _CLAUSE_END.split(block):
             found.append((bool(_NEGATION.search(clause)), _stems(clause) - _NEGATION_STEMS))
     return found

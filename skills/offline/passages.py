@@ -10,24 +10,52 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["MAX_CHUNK_CHARS", "MAX_CHUNK_LINES", "Chunk", "chunk_lines"]
+__all__ = ["CODE_SUFFIXES", "MAX_CHUNK_CHARS", "MAX_CHUNK_LINES", "Chunk", "chunk_lines", "cut_run",
+           "is_code_path"]
 
 MAX_CHUNK_LINES = 20
 # A paragraph is also cut at a line boundary past this many characters; a single longer
 # line (minified files) stays one passage.
 MAX_CHUNK_CHARS = 4000
 
+# Source files: quoted verbatim, never read as prose.
+_CODE_SUFFIXES_TEXT = """
+    .py .pyi .c .h .cc .cpp .hpp .cs .go .rs .java .kt .scala .js .jsx .mjs .ts .tsx .rb .php
+    .sh .bash .zsh .pl .lua .swift .m .sql .r .jl .ex .exs .erl .hs .ml .zig .toml .yaml .yml
+    .json .ini .cfg
+"""
+CODE_SUFFIXES = frozenset(_CODE_SUFFIXES_TEXT.split())
+
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s|$)")
+
+
+ChunkKind = Literal["prose", "code", "comment", "heading"]
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """Lines ``start_line`` to ``end_line`` (1-based, inclusive) and their text."""
+    """Lines ``start_line`` to ``end_line`` (1-based, inclusive) and their text.
+
+    ``symbol`` is the qualified name of the code it holds (``StreamReader.feed_data``),
+    ``section`` the path of headings it stands under (``Retries › Backoff``); ``kind``
+    says whether it is prose, code, or only a comment or a heading (which name a thing
+    rather than say anything about it).
+    """
 
     start_line: int
     end_line: int
     text: str
+    symbol: str = ""
+    section: str = ""
+    kind: ChunkKind = "prose"
+
+
+def is_code_path(path: str) -> bool:
+    """Whether the file at `path` (by its suffix) holds code or configuration, not prose."""
+    dot = path.rfind(".")
+    return dot > path.rfind("/") and path[dot:].lower() in CODE_SUFFIXES
 
 
 def chunk_lines(lines: list[str]) -> list[Chunk]:
@@ -39,7 +67,7 @@ def chunk_lines(lines: list[str]) -> list[Chunk]:
     clean = [line.removesuffix("\r") for line in lines]
     chunks: list[Chunk] = []
     for start, end in _with_headings(_paragraphs(clean), clean):
-        chunks.extend(_cut(clean, start, end))
+        chunks.extend(cut_run(clean, start, end))
     return chunks
 
 
@@ -86,7 +114,7 @@ def _introduces(lines: list[str]) -> bool:
     return all(_HEADING.match(line) for line in text) or text[-1].rstrip().endswith(":")
 
 
-def _cut(lines: list[str], start: int, end: int) -> list[Chunk]:
+def cut_run(lines: list[str], start: int, end: int) -> list[Chunk]:
     """Cut lines[start:end] into chunks of at most MAX_CHUNK_LINES and MAX_CHUNK_CHARS."""
     chunks: list[Chunk] = []
     piece_start = start
@@ -101,4 +129,7 @@ def _cut(lines: list[str], start: int, end: int) -> list[Chunk]:
 
 
 def _chunk(lines: list[str], start: int, end: int) -> Chunk:
-    return Chunk(start + 1, end, "\n".join(lines[start:end]))
+    text = lines[start:end]
+    kind: ChunkKind = "heading" if all(
+        _HEADING.match(line) for line in text if line.strip()) else "prose"
+    return Chunk(start + 1, end, "\n".join(text), kind=kind)

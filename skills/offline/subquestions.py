@@ -17,6 +17,16 @@ MAX_SUBQUESTIONS = 12
 # A clause joined by "and" or ";" becomes its own sub-question only when both sides have
 # at least this many words, so "salt and pepper" stays whole.
 MIN_CLAUSE_WORDS = 3
+# What an "and" must be followed by to start a new clause rather than continue a noun
+# phrase: "… and how do workers renew them" splits; "both stdout and stderr are pipes"
+# and "retries with backoff and leases" do not.
+_CLAUSE_OPENERS_TEXT = """
+    how what why when where which who whom whose whether
+    do does did is are was were can could should would will must may might has have had
+    i we you it they he she this there
+    compare describe explain give show tell list find name summarise summarize
+"""
+_CLAUSE_OPENERS = frozenset(_CLAUSE_OPENERS_TEXT.split())
 
 # A small English stop-word list, plus question words and request verbs ("compare",
 # "explain") that say what to do with the answer rather than what it is about.
@@ -53,7 +63,9 @@ def split_request(text: str) -> list[str]:
 
     The units are list items (lines starting with ``-``, ``*``, ``+``, ``•``, ``1.`` or
     ``1)``), the sentences of the other lines, and within those the clauses joined by ";"
-    or "and" when both sides have at least ``MIN_CLAUSE_WORDS`` words. Units are trimmed,
+    or "and" when both sides have at least ``MIN_CLAUSE_WORDS`` words (after "and", only
+    when a question word, an auxiliary, a pronoun or a request verb opens a new clause,
+    so "both X and Y" and "X and Y" in one noun phrase stay whole). Units are trimmed,
     empty or punctuation-only ones dropped, and case-insensitive duplicates removed; past
     ``MAX_SUBQUESTIONS`` the rest is merged into the last one. A request that yields
     nothing useful returns ``[text.strip()]``, and a blank one returns ``[]``.
@@ -157,11 +169,18 @@ def _split_on_and(clause: str) -> list[str]:
     for match in _AND.finditer(clause):
         left = words_between(start, match.start())
         right = words_between(match.end(), len(clause))
-        if left >= MIN_CLAUSE_WORDS and right >= MIN_CLAUSE_WORDS:
+        if left >= MIN_CLAUSE_WORDS and right >= MIN_CLAUSE_WORDS and _opens_clause(
+                clause, match.end()):
             pieces.append(clause[start : match.start()])
             start = match.end()
     pieces.append(clause[start:])
     return pieces
+
+
+def _opens_clause(text: str, at: int) -> bool:
+    """Whether the word at `at` starts a clause of its own (see `_CLAUSE_OPENERS`)."""
+    word = _WORD.match(text, at)
+    return word is not None and word.group().casefold() in _CLAUSE_OPENERS
 
 
 def _tidy(unit: str) -> str:

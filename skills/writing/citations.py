@@ -23,13 +23,15 @@ _FILE_CITATION = re.compile(r"([ \t]*)\[([^\[\]\n]+:\d+(?:-\d+)?)\]")
 
 
 def number_passages(passages: Sequence[FindingPassage], first: int = 1) -> str:
-    """The passages as the model sees them: `[n] file:lines` and the text."""
+    """The passages as the model sees them: `[n] file:lines (symbol or section)` and the
+    text."""
     blocks = []
     for number, passage in enumerate(passages, start=first):
         text = passage.text.strip()
         if len(text) > PASSAGE_CHARS:
             text = text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"
-        blocks.append(f"[{number}] {passage.citation}\n{text}")
+        where = f" ({passage.where})" if passage.where else ""
+        blocks.append(f"[{number}] {passage.citation}{where}\n{text}")
     return "\n\n".join(blocks)
 
 

@@ -6,16 +6,18 @@ A findings file is plain Markdown that reads well with `cat`::
 
     Evidence: strong (5 passages from 4 files)
 
-    ## 1. leases-and-heartbeats.md:1-8
+    ## 1. leases-and-heartbeats.md:3-8 (Leases and heartbeats)
 
-    > # Leases and heartbeats
-    >
     > A worker that claims a task and then crashes must not take the task down with it.
+
+A chase's findings (the definitions of identifiers that a research's passages name)
+carry a line `Chased: name, name` after the evidence line.
 
 With a model, an `## Answer` to the question (citing the passages as `[file:lines]`) or a
 note in italics comes before the passages; readers skip it.
 
-Each passage is a numbered heading holding its `file:line` citation, then its text with
+Each passage is a numbered heading holding its `file:line` citation (and, in brackets,
+the function, method or class, or the section, it comes from), then its text with
 every line quoted (`> ` before a line, a bare `>` for an empty one), so any text survives
 the round trip through `render_findings` and `parse_findings` unchanged. Passages are in
 search order, best first.
@@ -27,7 +29,7 @@ import re
 from collections.abc import Sequence
 from typing import cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from skills.offline import Passage
 from skills.offline.evidence import Strength
@@ -39,7 +41,9 @@ __all__ = ["FindingPassage", "Findings", "FindingsFormatError", "parse_findings"
 
 _TITLE = re.compile(r"# (?P<question>.*)")
 _EVIDENCE = re.compile(r"Evidence: (?P<strength>strong|weak|none)\b.*")
-_PASSAGE = re.compile(r"## (?P<number>\d+)\. (?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?")
+_CHASED = re.compile(r"Chased: (?P<names>.+)")
+_PASSAGE = re.compile(r"## (?P<number>\d+)\. (?P<path>.+?):(?P<start>\d+)(?:-(?P<end>\d+))?"
+                      r"(?: \((?P<where>.+)\))?")
 NO_PASSAGE_NOTE = "No passage of the corpus matches this question."
 ANSWER_HEADING = "## Answer"
 _HEADING_MARKS = re.compile(r"^\s{0,3}#+\s*")
@@ -58,6 +62,8 @@ class FindingPassage(BaseModel):
     start_line: int
     end_line: int
     text: str
+    # The function, method or class (`StreamReader.feed_data`) or the section it is from.
+    where: str = ""
 
     @property
     def lines(self) -> str:
@@ -74,12 +80,12 @@ class FindingPassage(BaseModel):
     def as_passage(self) -> Passage:
         """The corpus index's `Passage` (the score is not kept in findings)."""
         return Passage(path=self.path, start_line=self.start_line, end_line=self.end_line,
-                       text=self.text, score=0.0)
+                       text=self.text, score=0.0, symbol=self.where)
 
     @classmethod
     def from_passage(cls, passage: Passage) -> FindingPassage:
         return cls(path=passage.path, start_line=passage.start_line,
-                   end_line=passage.end_line, text=passage.text)
+                   end_line=passage.end_line, text=passage.text, where=passage.where)
 
 
 class Findings(BaseModel):
@@ -90,6 +96,8 @@ class Findings(BaseModel):
     question: str
     strength: Strength
     passages: list[FindingPassage]
+    # The identifiers a chase followed: its passages are their definitions and callers.
+    chased: list[str] = Field(default_factory=list)
 
     @property
     def files(self) -> list[str]:
@@ -107,7 +115,8 @@ def describe_evidence(strength: Strength, passages: int, files: int) -> str:
 
 
 def render_findings(question: str, passages: Sequence[Passage | FindingPassage],
-                    strength: Strength, answer: str = "", note: str = "") -> str:
+                    strength: Strength, answer: str = "", note: str = "",
+                    chased: Sequence[str] = ()) -> str:
     """The findings file for `question`; the question is put on one line.
 
     The model's `answer` (with a model) and a `note` go between the evidence line and the
@@ -118,6 +127,8 @@ def render_findings(question: str, passages: Sequence[Passage | FindingPassage],
     files = len({p.path for p in found})
     out = [f"# {one_line(question)}", "",
            f"Evidence: {describe_evidence(strength, len(found), files)}", ""]
+    if chased:
+        out += [f"Chased: {', '.join(chased)}", ""]
     if answer.strip():
         out += [ANSWER_HEADING, "", *[_HEADING_MARKS.sub("", line)
                                       for line in answer.strip().split("\n")], ""]
@@ -126,7 +137,8 @@ def render_findings(question: str, passages: Sequence[Passage | FindingPassage],
     if not found:
         out += [NO_PASSAGE_NOTE, ""]
     for number, passage in enumerate(found, start=1):
-        out += [f"## {number}. {passage.citation}", ""]
+        where = f" ({one_line(passage.where)})" if passage.where.strip() else ""
+        out += [f"## {number}. {passage.citation}{where}", ""]
         out += [f"> {line}" if line else ">" for line in passage.text.split("\n")]
         out.append("")
     return "\n".join(out)
@@ -144,7 +156,10 @@ def parse_findings(text: str) -> Findings:
     if evidence is None:
         raise FindingsFormatError(f"line {index + 1}: expected 'Evidence: strong|weak|none'")
     passages: list[FindingPassage] = []
-    index += 1
+    index = _skip_blank(lines, index + 1)
+    chased = _CHASED.fullmatch(lines[index]) if index < len(lines) else None
+    if chased is not None:
+        index += 1
     while index < len(lines):
         heading = _PASSAGE.fullmatch(lines[index])
         index += 1
@@ -157,9 +172,11 @@ def parse_findings(text: str) -> Findings:
         start = int(heading["start"])
         end = int(heading["end"]) if heading["end"] else start
         passages.append(FindingPassage(path=heading["path"], start_line=start, end_line=end,
-                                       text="\n".join(quoted)))
+                                       text="\n".join(quoted), where=heading["where"] or ""))
     strength = cast(Strength, evidence["strength"])  # the pattern admits only the three
-    return Findings(question=title["question"], strength=strength, passages=passages)
+    names = [n.strip() for n in chased["names"].split(",") if n.strip()] if chased else []
+    return Findings(question=title["question"], strength=strength, passages=passages,
+                    chased=names)
 
 
 def _skip_blank(lines: list[str], index: int) -> int:

@@ -69,7 +69,9 @@ def _first_paragraph(text: str) -> str:
             if taken and not taken[-1].rstrip().endswith(":"):
                 break
             continue
-        taken.append(_LIST_MARKER.sub("", line, count=1))
+        # Anchored: "2) ", "+ " or "- " inside a line (code, quotes) is text, not a marker.
+        marker = _LIST_MARKER.match(line)
+        taken.append(line[marker.end():] if marker else line)
     return " ".join(taken)
 
 

@@ -13,8 +13,9 @@ from typing import ClassVar
 
 from blackboard.layout import FINDINGS
 from skills.contracts import BlackboardView, SkillResult, SwarmContext, SwarmSkill
-from skills.offline import Passage, evidence_strength, keywords
+from skills.offline import Passage, evidence_strength
 from skills.offline.evidence import Strength
+from skills.offline.identifiers import question_terms
 from skills.writing.common import DownstreamInput, latest_outputs, one_line, params_of
 from skills.writing.findings import (
     FindingPassage,
@@ -37,6 +38,9 @@ class Section:
     question: str
     passages: tuple[FindingPassage, ...]
     strength: Strength
+    # What chases found for it: definitions and callers of identifiers its passages name.
+    chased: tuple[FindingPassage, ...] = ()
+    chased_names: tuple[str, ...] = ()
 
     @property
     def files(self) -> list[str]:
@@ -76,7 +80,8 @@ def build_sections(questions: list[str], findings: list[Findings]) -> list[Secti
     that only the findings name (a `--plan` file's own research tasks).
 
     Passages found for one question by several tasks are merged, each citation once;
-    the evidence is graded again over the merged passages.
+    the evidence is graded again over the merged passages. What chases found is kept
+    apart, in `chased`.
     """
     by_key: dict[str, list[Findings]] = {}
     for found in findings:
@@ -87,11 +92,16 @@ def build_sections(questions: list[str], findings: list[Findings]) -> list[Secti
     wording.update({question_key(q): one_line(q) for q in reversed(questions)})
     sections: list[Section] = []
     for number, key in enumerate(ordered, start=1):
-        merged = {p.citation: p for f in by_key.get(key, []) for p in f.passages}
+        matching = by_key.get(key, [])
+        merged = {p.citation: p for f in matching if not f.chased for p in f.passages}
+        chased = {p.citation: p for f in matching if f.chased for p in f.passages
+                  if p.citation not in merged}
+        names = tuple(dict.fromkeys(n for f in matching for n in f.chased))
         passages = tuple(merged.values())
         question = wording[key]
-        strength = evidence_strength([p.as_passage() for p in passages], keywords(question))
-        sections.append(Section(number, question, passages, strength))
+        strength = evidence_strength([p.as_passage() for p in passages], question_terms(question))
+        sections.append(Section(number, question, passages, strength, tuple(chased.values()),
+                                names))
     return sections
 
 

@@ -22,7 +22,9 @@ __all__ = ["ModelText", "model_outline", "model_report_body", "model_review",
            "sections_for_model", "with_note"]
 
 # Passages per sub-question shown to the model.
-PASSAGES_SHOWN = 4
+PASSAGES_SHOWN = 5
+# Definitions that chases found, shown after a section's passages.
+CHASED_SHOWN = 2
 # Characters of a design or critique shown to the model.
 DOCUMENT_CHARS = 6000
 MAX_REVIEW_POINTS = 8
@@ -46,7 +48,7 @@ def sections_for_model(sections: Sequence[Section]) -> tuple[str, list[str]]:
     blocks: list[str] = []
     citations: list[str] = []
     for section in sections:
-        shown = list(section.passages[:PASSAGES_SHOWN])
+        shown = [*section.passages[:PASSAGES_SHOWN], *section.chased[:CHASED_SHOWN]]
         passages = number_passages(shown, first=len(citations) + 1) or "(no passage found)"
         blocks.append(f"## {section.number}. {section.question}\n\n{passages}")
         citations += [p.citation for p in shown]

@@ -79,7 +79,8 @@ class Harness:
                 **extra}
 
 
-async def open_harness(home: Path, request: str = README_REQUEST) -> Harness:
+async def open_harness(home: Path, request: str = README_REQUEST,
+                       corpus: Path = SAMPLE_CORPUS) -> Harness:
     """A fresh store, session, blackboard and corpus index under `home`."""
     clock = FakeClock()
     store = await SqliteStore.open(home / "swarm.db", clock=clock,
@@ -90,8 +91,8 @@ async def open_harness(home: Path, request: str = README_REQUEST) -> Harness:
     registry = SkillRegistry()
     registry.add_builtins()
     index = home / "corpus.db"
-    CorpusIndex(index, SAMPLE_CORPUS).refresh()
-    return Harness(store, board, session.id, registry, clock, SAMPLE_CORPUS, index)
+    CorpusIndex(index, corpus).refresh()
+    return Harness(store, board, session.id, registry, clock, corpus, index)
 
 
 @pytest.fixture

@@ -98,3 +98,8 @@ def test_critique_points_are_its_list_items_by_heading() -> None:
                 "## Statements without a citation\n\nNone.\n")
     assert critique_points(critique) == [
         ("Passages that may disagree", "[a.md:1] against [b.md:2]")]
+
+
+def test_list_markers_are_removed_only_at_the_start_of_a_line() -> None:
+    assert lead("- Use asyncio.timeout_at(loop.time() + 10) - 2) then + 1.") == (
+        "Use asyncio.timeout_at(loop.time() + 10) - 2) then + 1.")

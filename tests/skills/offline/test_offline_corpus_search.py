@@ -39,9 +39,10 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> CorpusIndex:
 
 def test_citations_name_the_exact_lines(index: CorpusIndex) -> None:
     [hit] = index.search("crashes expires", limit=5)
-    assert (hit.path, hit.start_line, hit.end_line) == ("docs/alpha.md", 1, 4)
-    assert hit.citation == "docs/alpha.md:1-4"
-    assert hit.text == "\n".join(ALPHA.split("\n")[0:4])
+    assert (hit.path, hit.start_line, hit.end_line) == ("docs/alpha.md", 3, 4)
+    assert hit.citation == "docs/alpha.md:3-4"
+    assert hit.section == "Leases"
+    assert hit.text == "\n".join(ALPHA.split("\n")[2:4])
     assert hit.text.endswith("When the worker crashes, the lease expires.")
 
 
@@ -55,21 +56,21 @@ def test_single_line_passage_is_cited_by_one_line_number(index: CorpusIndex) -> 
 
 def test_passage_matching_more_terms_ranks_first(index: CorpusIndex) -> None:
     hits = index.search("lease worker crashes expires")
-    assert [h.citation for h in hits] == ["docs/alpha.md:1-4", "beta.txt:3"]
-    assert hits[0].score > hits[1].score > 0
+    # The third stands under the heading "Leases": its section matches "lease".
+    assert [h.citation for h in hits] == ["docs/alpha.md:3-4", "beta.txt:3", "docs/alpha.md:6"]
+    assert hits[0].score > hits[1].score > hits[2].score > 0
 
 
 def test_stemming_matches_other_word_forms(index: CorpusIndex) -> None:
     assert [h.citation for h in index.search("crash expiring heartbeat")] == [
-        "docs/alpha.md:1-4",
+        "docs/alpha.md:3-4",
         "beta.txt:3",
     ]
 
 
-def test_equal_scores_are_ordered_by_path(index: CorpusIndex) -> None:
+def test_near_duplicates_collapse_into_the_first_by_path(index: CorpusIndex) -> None:
     hits = index.search("zebra")
-    assert [h.citation for h in hits] == ["same-a.md:1", "same-b.md:1"]
-    assert hits[0].score == hits[1].score
+    assert [h.citation for h in hits] == ["same-a.md:1"]
 
 
 def test_limit_caps_the_results(index: CorpusIndex) -> None:

@@ -6,6 +6,7 @@ from skills.offline.corpus import Passage
 from skills.offline.evidence import (
     disagreements,
     evidence_strength,
+    missing_terms,
     recurring_files,
     recurring_terms,
     stem,
@@ -21,15 +22,27 @@ def test_no_passages_is_no_evidence() -> None:
     assert evidence_strength([], ["lease"]) == "none"
 
 
-def test_passages_from_two_files_are_strong() -> None:
-    found = [passage("a.md", "Leases expire."), passage("b.md", "A lease has a deadline.")]
+def test_passages_covering_the_question_are_strong_even_from_one_file() -> None:
+    found = [passage("a.md", "Leases expire.", 1), passage("a.md", "Leases renew.", 5)]
     assert evidence_strength(found) == "strong"
     assert evidence_strength(found, ["lease"]) == "strong"
 
 
-def test_passages_from_one_file_only_are_weak() -> None:
-    found = [passage("a.md", "Leases expire.", 1), passage("a.md", "Leases renew.", 5)]
-    assert evidence_strength(found, ["lease"]) == "weak"
+def test_files_agreeing_on_one_term_of_many_are_weak() -> None:
+    found = [passage("README.md", "Leases expire."), passage("index.md", "Leases expire.")]
+    assert evidence_strength(found, ["lease", "heartbeat", "deadline", "renewal"]) == "weak"
+    assert missing_terms(found, ["lease", "heartbeat"]) == ["heartbeat"]
+
+
+def test_a_term_in_the_path_or_symbol_is_covered() -> None:
+    found = [Passage(path="asyncio/streams.py", start_line=1, end_line=2, score=1.0,
+                     text="    self._transport.pause_reading()", symbol="StreamReader.feed_data")]
+    assert evidence_strength(found, ["streams", "pause_reading", "feed"]) == "strong"
+
+
+def test_python_keywords_are_not_key_terms() -> None:
+    texts = ["def f():\n    return None", "def g():\n    return None"]
+    assert recurring_terms(texts) == []
 
 
 def test_passages_matching_too_few_terms_do_not_support() -> None:
@@ -142,3 +155,12 @@ def test_contractions_and_never_count_as_negation() -> None:
     plain = passage("a.md", "Workers should renew the lease every few seconds.")
     contracted = passage("b.md", "Workers shouldn't renew the lease every few seconds.")
     assert disagreements([plain, contracted]) == [(contracted, plain)]
+
+
+def test_python_none_in_code_is_not_a_negation() -> None:
+    code = passage("queue.py", "def get(self):\n    if self.result is None:\n"
+                               "        retry the task without a cap on attempts")
+    prose = passage("notes.md", "Retry the task with a cap on attempts: `if x is None` "
+                                "means retry the task without a cap on attempts.")
+    assert disagreements([code, UNLIMITED]) == []
+    assert disagreements([prose, UNLIMITED]) == []

@@ -171,3 +171,19 @@ def test_keywords_never_raise_and_are_unique(text: str) -> None:
     found = keywords(text)
     assert len(found) == len(set(found))
     assert all(term == term.lower() and len(term) > 1 for term in found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What happens when both stdout and stderr are pipes?",
+        "How are the reader and writer buffers of a stream flushed?",
+    ],
+)
+def test_and_inside_one_noun_phrase_is_not_split(text: str) -> None:
+    assert split_request(text) == [text]
+
+
+def test_and_before_a_new_question_splits() -> None:
+    assert split_request("How do retries work and what should a dead-letter queue hold?") == [
+        "How do retries work", "What should a dead-letter queue hold?"]

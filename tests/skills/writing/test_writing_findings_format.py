@@ -95,3 +95,11 @@ def test_findings_survive_the_blackboard(tmp_path: Path) -> None:
     board.write("findings/x.md", render_findings("q?", found, "weak"),
                 FrontMatter(task=1, attempt=1))
     assert parse_findings(board.read("findings/x.md").body).passages == found
+
+
+def test_the_symbol_or_section_of_a_passage_survives_the_round_trip() -> None:
+    passage = FindingPassage(path="asyncio/streams.py", start_line=494, end_line=514,
+                             text="    def feed_data(self, data):", where="StreamReader.feed_data")
+    text = render_findings("How?", [passage], "strong")
+    assert "## 1. asyncio/streams.py:494-514 (StreamReader.feed_data)" in text
+    assert parse_findings(text).passages == [passage]
