@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import bench_agents
 import bench_queue
 import bench_reference
 import bench_session
@@ -51,14 +52,15 @@ class Sizes:
     kills: int
     # Figures measured beside their reference take this many turns each.
     slices: int
+    agents: bench_agents.Sizes
 
 
 FULL = Sizes(claim=20_000, claim_single=3_000, peer=1_000, enqueue=3_000, enqueue_batch=50_000,
              dispatch=200, idle_s=5.0, backlog=100_000, backlog_take=2_000, noop=5_000,
-             kills=20, slices=5)
+             kills=20, slices=5, agents=bench_agents.FULL)
 QUICK = Sizes(claim=2_000, claim_single=300, peer=300, enqueue=300, enqueue_batch=10_000,
               dispatch=50, idle_s=2.0, backlog=10_000, backlog_take=500, noop=500,
-              kills=2, slices=2)
+              kills=2, slices=2, agents=bench_agents.QUICK)
 
 Measure = Callable[[Path, Sizes], Figures]
 
@@ -128,6 +130,8 @@ MEASUREMENTS: list[tuple[str, Measure]] = [
     ("no-op tasks through workers", lambda t, s: bench_workers.noop_throughput(t, s.noop)),
     ("idle worker", lambda t, _s: bench_workers.idle_worker(t)),
     ("the README example through the CLI", lambda t, _s: bench_session.readme_session(t)),
+    ("agents: the loop per step, and tasks against a 200 ms model",
+     lambda t, s: bench_agents.measure(t, s.agents)),
 ]
 
 
@@ -194,6 +198,12 @@ ROWS: list[Row] = [
     Row("cli_import_ms", unit=" ms"),
     Row("first_claim_ms", unit=" ms", target="<= 1500 ms", met=_at_most(1500.0)),
     Row("readme_example_s", unit=" s"),
+    Row("agent_step_overhead_ms", unit=" ms", target="<= 5 ms", met=_at_most(5.0)),
+    Row("agent_step_overhead_p90_ms", unit=" ms"),
+    Row("agent_step_untraced_ms", unit=" ms"),
+    Row("agents_ideal_s", unit=" s"),
+    Row("agents_wall_s", unit=" s"),
+    Row("agents_efficiency_percent", unit=" %", target=">= 80 %", met=_at_least(80.0)),
     # With --scale (scripts/bench_scale.py has the curves these come from).
     Row("scale_io_efficiency_at_256_percent", unit=" %", target=">= 80 %", met=_at_least(80.0)),
     Row("scale_most_workers_at_80_percent", unit=""),

@@ -28,6 +28,7 @@ from orchestrator.dashboard.render import markdown, render_file
 from orchestrator.dashboard.security import Guard, refuse
 from orchestrator.dashboard.settings import DashboardSettings
 from orchestrator.dashboard.snapshot import session_view, sessions_view
+from orchestrator.dashboard.task_detail import task_detail
 from orchestrator.human import MAX_ANSWER_CHARS, AnswerRefused, answer_human_task
 from orchestrator.requests import BadInput
 from orchestrator.workspace import Workspace
@@ -96,6 +97,7 @@ def create_app(
         Route("/api/events", _bind(board, events), methods=["GET"]),
         Route("/api/sessions/{session_id}/cancel", _bind(board, cancel_session),
               methods=["POST"]),
+        Route("/api/tasks/{task_id:int}", _bind(board, show_task), methods=["GET"]),
         Route("/api/tasks/{task_id:int}/cancel", _bind(board, cancel_task), methods=["POST"]),
         Route("/api/tasks/{task_id:int}/answer", _bind(board, answer_task), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -137,6 +139,12 @@ async def show_file(board: Board, request: Request) -> Response:
     rendered = await asyncio.to_thread(render_file, board.ws.board(session.id),
                                        request.path_params["path"])
     return JSONResponse(rendered, headers=NO_STORE)
+
+
+async def show_task(board: Board, request: Request) -> Response:
+    """An opened card: the task, its agent steps so far and its diff."""
+    detail = await task_detail(board.ws, board.store, _task_id(request))
+    return JSONResponse(detail, headers=NO_STORE)
 
 
 async def raw_file(board: Board, request: Request) -> Response:

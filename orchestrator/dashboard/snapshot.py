@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from blackboard import FINAL_REPORT
+from blackboard.layout import PATCHES, TRACES, task_file_path
 from orchestrator.pids import worker_is_gone
 from orchestrator.views import task_counts
 from orchestrator.workspace import Workspace
@@ -46,11 +47,12 @@ async def session_view(ws: Workspace, store: Store, prefix: str) -> dict[str, An
     board = ws.board(session.id)
     files = board.list() if board.exists() else []
     now = time.time()
+    present = frozenset(files)
     return {
         "now": now,
         "last_event_id": last_event_id,
         "session": _session(session),
-        "tasks": [task_view(t, now) for t in tasks],
+        "tasks": [task_view(t, now, present) for t in tasks],
         "workers": workers_view(workers, session.id, now),
         "blackboard": files,
         "report": FINAL_REPORT if FINAL_REPORT in files else None,
@@ -66,8 +68,11 @@ def _session(session: Session) -> dict[str, Any]:
             "review": bool(session.options.get("review"))}
 
 
-def task_view(task: Task, now: float) -> dict[str, Any]:
-    """A card: what it is, where it is, for how long, and why it stopped."""
+def task_view(task: Task, now: float, files: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A card: what it is, where it is, for how long, and why it stopped; `trace` and
+    `patch` name its agent trace and its diff when `files` (the blackboard's) hold them."""
+    trace = task_file_path(TRACES, task.id, ".md")
+    patch = task_file_path(PATCHES, task.id, ".diff")
     question = task.input.get("question") if task.role == HUMAN_ROLE else None
     error = error_headline(task.error) if task.status is not TaskStatus.DONE else ""
     return {
@@ -81,6 +86,8 @@ def task_view(task: Task, now: float) -> dict[str, Any]:
         "started_at": task.started_at, "finished_at": task.finished_at,
         "elapsed_s": _elapsed(task, now), "human": task.role == HUMAN_ROLE,
         "question": question if isinstance(question, str) else None,
+        "trace": trace if trace in files else None,
+        "patch": patch if patch in files else None,
     }
 
 

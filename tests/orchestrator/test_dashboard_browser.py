@@ -1,7 +1,7 @@
 """The board in a real browser (Debian's headless Chromium, driven by playwright) against
 live sessions started through the command line: cards move without a reload, a task
 cancelled from the page shows as cancelled, a human task answered there unblocks the
-session.
+session, an agent's card lists its steps as they come and a command task's card its diff.
 
 `SWARM_DASHBOARD_SCREENSHOT=docs/dashboard.png` keeps the board's picture for the README.
 """
@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ import pytest
 
 from support.cli import README_REQUEST, SAMPLE_CORPUS, swarm, write_plan
 from support.dashboard import CHROMIUM, CHROMIUM_ARGS, dashboard_process
+from support.fake_llm import Answer, Call, Reply, Request, answer_like_a_model, fake_model
+from tests.skills.commands.conftest import make_repo
 
 pytestmark = [
     pytest.mark.slow,
@@ -82,9 +85,10 @@ def gated_plan(tmp_path: Path, tasks: int) -> tuple[Path, Path, Path]:
 
 
 @contextlib.contextmanager
-def detached_session(home: Path, *args: str | Path) -> Iterator[str]:
+def detached_session(home: Path, *args: str | Path, env: dict[str, str] | None = None
+                     ) -> Iterator[str]:
     """`run --detach ARGS`; the session is cancelled if a test leaves it running."""
-    started = swarm("run", *args, "--detach", home=home, timeout=120)
+    started = swarm("run", *args, "--detach", home=home, timeout=120, env=env)
     assert started.returncode == 0, started.stderr
     session_id = started.stdout.splitlines()[0].strip()
     try:
@@ -248,3 +252,91 @@ def keep_screenshot(page: Any, tmp_path: Path) -> None:
     wanted = os.environ.get("SWARM_DASHBOARD_SCREENSHOT")
     if wanted:
         shutil.copyfile(shot, wanted)
+
+
+# A coding CLI whose change holds markup: the card must show it as text.
+CODER = """
+from pathlib import Path
+Path("greet.py").write_text("print('<img src=x onerror=window.__pwned=1>')\\n")
+"""
+REVIEWER_PROMPT = "You review the coder's patch."
+AGENT_CONFIG = f"""
+[skills.coder]
+command = ["{sys.executable}", "{{coder}}"]
+workdir = "worktree"
+
+[roles.coder]
+skill = "coder"
+
+[roles.reviewer]
+skill = "agent"
+prompt = "{REVIEWER_PROMPT}"
+tools = ["list_blackboard", "read_blackboard", "finish"]
+"""
+
+
+def gated_reviewer(gate: Path) -> Any:
+    """List the board, read the patch, then wait for the gate before finishing."""
+
+    def reply(request: Request) -> Reply:
+        if REVIEWER_PROMPT not in request.system:
+            return answer_like_a_model(request)
+        done = sum(1 for m in request.body["messages"] if m["role"] == "tool")
+        if done == 0:
+            return Answer("Looking.", tool_calls=(Call("list_blackboard"),))
+        if done == 1:
+            return Answer("", tool_calls=(Call("read_blackboard", {
+                "path": next(p for p in request.body["messages"][-1]["content"].split()
+                             if p.startswith("patches/"))}),))
+        deadline = time.monotonic() + 50
+        while not gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return Answer("", tool_calls=(Call("finish", {"summary": "Reviewed."}),))
+
+    return reply
+
+
+def test_an_agent_card_lists_its_steps_live_and_a_command_card_its_diff(
+    tmp_path: Path, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    home = tmp_path / "ws"
+    home.mkdir()
+    (tmp_path / "coder.py").write_text(CODER)
+    (home / "config.toml").write_text(AGENT_CONFIG.replace("{coder}", str(tmp_path / "coder.py")))
+    plan = write_plan(tmp_path / "plan.toml", [
+        {"id": "code", "role": "coder", "title": "Code"},
+        {"id": "review", "role": "reviewer", "title": "Review", "depends_on": ["code"],
+         "input": {"goal": "Review the patch."}}])
+    gate = tmp_path / "gate"
+    with fake_model(gated_reviewer(gate)) as server, \
+            detached_session(home, "Code and review", "--plan", plan, "--corpus",
+                             SAMPLE_CORPUS, "--repo", make_repo(tmp_path / "repo"),
+                             env={"SWARM_LLM_BASE_URL": server.url,
+                                  "SWARM_LLM_MODEL": "fake"}) as session, \
+            dashboard_process(home) as url:
+        page.goto(f"{url}#session={session}")
+        review = card(page, "running", task_id(home, session, "review"))
+        expect(review.locator(".detail")).to_be_visible(timeout=WAIT_MS)
+        review.locator(".detail summary").click()
+        expect(review.locator('.step[data-step="2"] .tool')).to_contain_text(
+            "read_blackboard", timeout=WAIT_MS)
+        expect(review.locator('.step[data-step="1"] .said')).to_have_text("Looking.")
+        expect(review.locator('.step[data-step="1"] .step-head')).to_contain_text("tok")
+
+        coder = card(page, "done", task_id(home, session, "code"))
+        coder.locator(".detail summary").click()
+        added = coder.locator(".diff-lines .line.add")
+        expect(added).to_have_text("+print('<img src=x onerror=window.__pwned=1>')",
+                                   timeout=WAIT_MS)
+        assert coder.locator("img").count() == 0
+        expect(coder.locator(".diff-lines .line.file").first).to_contain_text("diff --git")
+
+        gate.touch()  # the third step arrives over the event stream, into the open card
+
+        done = card(page, "done", task_id(home, session, "review"))
+        expect(done.locator('.step[data-step="3"] .tool')).to_contain_text(
+            "finish", timeout=WAIT_MS)
+        expect(done.locator(".step")).to_have_count(3)
+        assert page.evaluate("window.__pwned") is None

@@ -60,7 +60,8 @@ def test_page_and_its_assets_are_served_from_the_package(client: TestClient) -> 
     page = client.get("/")
     assert page.status_code == 200
     assert '<script type="module" src="/static/app.js">' in page.text
-    for asset in ("app.js", "api.js", "board.js", "graph.js", "panels.js", "style.css"):
+    for asset in ("app.js", "api.js", "board.js", "detail.js", "graph.js", "panels.js",
+                  "style.css"):
         assert client.get(f"/static/{asset}").status_code == 200, asset
 
 

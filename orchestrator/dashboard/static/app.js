@@ -28,7 +28,7 @@ const state = {
   graphKey: "",
 };
 
-const board = new Board($("board"), { cancelTask, answerTask });
+const board = new Board($("board"), { cancelTask, answerTask, openFile });
 
 function notify(text, isError = false) {
   const notice = $("notice");
@@ -128,6 +128,7 @@ function onMessage(message) {
   if (message.kind === "task.progress") {
     board.progress(message.body.task_id, message.body.fraction, message.body.note);
   }
+  if (message.kind === "agent_step") board.step(message.body);
   if (message.kind === "blackboard.written" && message.body.path === state.reportShown) {
     state.reportShown = null; // written again: show it anew
   }

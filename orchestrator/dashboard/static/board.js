@@ -2,12 +2,13 @@
 // so an answer being typed into a human task's card survives every update.
 
 import { duration, el } from "./api.js";
+import { TaskDetail } from "./detail.js";
 
 export const STATUSES = ["blocked", "queued", "running", "done", "failed", "dead", "cancelled"];
 const TERMINAL = new Set(["done", "failed", "dead", "cancelled"]);
 
 export class Board {
-  // actions: { cancelTask(task), answerTask(task, text) -> Promise<boolean> }
+  // actions: { cancelTask(task), answerTask(task, text) -> Promise<boolean>, openFile(path) }
   constructor(root, actions) {
     this.root = root;
     this.actions = actions;
@@ -54,10 +55,11 @@ export class Board {
       question: el("p", { class: "question" }),
       error: el("p", { class: "error" }),
       actions: el("div", { class: "actions" }),
+      detail: new TaskDetail((path) => this.actions.openFile(path)),
     };
     const p = card.parts;
     card.append(p.title, p.meta, p.times, el("div", { class: "progress" }, p.bar), p.note,
-      p.question, p.error, p.actions);
+      p.question, p.error, p.detail.root, p.actions);
     p.cancel = el("button", { type: "button", class: "cancel", text: "Cancel",
       onclick: () => this.actions.cancelTask(card.task) });
     p.actions.append(p.cancel);
@@ -107,6 +109,7 @@ export class Board {
     p.error.textContent = task.error || "";
     p.cancel.hidden = TERMINAL.has(task.status);
     if (p.answer) p.answer.hidden = task.status !== "queued";
+    p.detail.update(task);
     if (task.human && task.status === "blocked") {
       p.note.textContent = `waits for ${task.depends_on.map((d) => `#${d}`).join(", ")}`;
     }
@@ -117,6 +120,12 @@ export class Board {
     if (!card) return;
     card.parts.bar.style.width = `${Math.round(fraction * 100)}%`;
     card.parts.note.textContent = note || "";
+  }
+
+  // An `agent_step` from the event stream: the card lists it as it arrives.
+  step(body) {
+    const card = this.cards.get(body.task_id);
+    if (card) card.parts.detail.addStep(body);
   }
 
   tick(clockOffset) {
