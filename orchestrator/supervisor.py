@@ -19,7 +19,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.supervisor_config import HARD_MEMORY_FACTOR, SupervisorConfig, worker_argv
+from orchestrator.supervisor_config import (
+    HARD_MEMORY_FACTOR,
+    SupervisorConfig,
+    worker_argv,
+    worker_log_path,
+)
 from orchestrator.unserved_roles import WORKER_WANTED, serving_workers
 from taskqueue import (
     HUMAN_ROLE,
@@ -34,6 +39,7 @@ from taskqueue import (
 )
 from taskqueue.messages import WorkerCrashed
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
+from worker.output_log import cap_bytes, rotate_log_if_full
 from worker.vitals import rss_mb_of
 
 logger = logging.getLogger(__name__)
@@ -155,10 +161,14 @@ class Supervisor:
 
     async def _spawn(self, slot: Slot) -> None:
         slot.worker_id = f"{slot.role}.{slot.index}-{secrets.token_hex(3)}"
-        argv = worker_argv(self.config, slot.role, slot.worker_id, os.getpid())
-        log_name = f"{self.config.session_id or 'all'}-{slot.role}-{slot.index}.log"
+        log_path = worker_log_path(self.config, slot.role, slot.index)
+        argv = worker_argv(self.config, slot.role, slot.worker_id, os.getpid(), log_path)
+        # The worker caps its log once it has taken its output over; what it prints before
+        # (an import error) is appended here: a log already full is rotated first, so a
+        # slot that keeps failing that early does not grow it either.
+        rotate_log_if_full(log_path, cap_bytes(self.config.worker.max_log_mb))
         # A local append-only file: opening it does not block the loop for long.
-        with open(self._log_dir / log_name, "ab") as log:  # noqa: ASYNC230
+        with open(log_path, "ab") as log:  # noqa: ASYNC230
             slot.process = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True,  # its own group: killpg reaches a skill's children

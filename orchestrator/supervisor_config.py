@@ -68,7 +68,14 @@ class SupervisorConfig(BaseModel):
     worker_env: dict[str, str] = Field(default_factory=dict, repr=False)
 
 
-def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid: int) -> list[str]:
+def worker_log_path(config: SupervisorConfig, role: str, index: int) -> Path:
+    """The log of a role's worker slot: what the supervisor opens as the worker's stdout
+    and stderr, and the worker writes to, capped, once it has taken them over."""
+    return config.home / "logs" / f"{config.session_id or 'all'}-{role}-{index}.log"
+
+
+def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid: int,
+                log_file: Path | None = None) -> list[str]:
     """The real command line of one worker process."""
     role_workers = config.roles[role]
     python = str(role_workers.python) if role_workers.python else sys.executable
@@ -86,4 +93,6 @@ def worker_argv(config: SupervisorConfig, role: str, worker_id: str, parent_pid:
         argv += ["--store", config.store]
     for directory in config.skills_dirs:
         argv += ["--skills-dir", str(directory)]
+    if log_file is not None:
+        argv += ["--log-file", str(log_file)]
     return argv + config.worker.argv()

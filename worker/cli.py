@@ -19,6 +19,9 @@ from taskqueue import HUMAN_ROLE, DiskFull, SwarmError, is_workspace
 from worker.config import WorkerConfig, WorkerSettings, option_flag
 from worker.exit_codes import EXIT_CANNOT_START, EXIT_DISK_FULL
 from worker.loop import Worker
+from worker.output_log import output_to_log
+
+logger = logging.getLogger(__name__)
 
 
 def default_home() -> Path:
@@ -59,18 +62,37 @@ def _settings_options(command: FC) -> FC:
 @click.option("--blocked-limit-s", type=float,
               help="End the process (SIGALRM) when its event loop is blocked this long "
                    "(default: never).")
+@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write stdout and stderr (the skills' and their children's too) here, "
+                   "capped at --max-log-mb with one backup, LOG.1 (default: as started).")
 @_settings_options
 def main(**options: object) -> None:
     """Claim and run the tasks of one role until stopped."""
+    config = _validated(options)
+    with output_to_log(config.log_file, config.max_log_mb):
+        code, stuck_threads = _serve(config)
+        if stuck_threads:
+            logging.shutdown()
+    if stuck_threads:
+        # A skill's thread cannot be stopped, and interpreter shutdown would wait for it.
+        os._exit(code)
+    sys.exit(code)
+
+
+def _validated(options: dict[str, object]) -> WorkerConfig:
     options["home"] = options["home"] or default_home()
     options["skills_dirs"] = list(options["skills_dirs"])  # type: ignore[call-overload]
     try:
         # An option not given is left out: the model's default applies.
-        config = WorkerConfig.model_validate(
+        return WorkerConfig.model_validate(
             {name: value for name, value in options.items() if value is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
         raise click.UsageError(f"--{'-'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+
+def _serve(config: WorkerConfig) -> tuple[int, bool]:
+    """Run the worker: its exit status, and whether a skill's thread is stuck in it."""
     if config.role == HUMAN_ROLE:
         click.echo(f"worker: no worker runs role {HUMAN_ROLE!r}: its tasks wait for a person's "
                    'answer (swarm answer TASK "text", or the dashboard)', err=True)
@@ -100,9 +122,6 @@ def main(**options: object) -> None:
     except SwarmError as exc:
         click.echo(f"worker: {exc}", err=True)
         sys.exit(EXIT_CANNOT_START)
-    if worker.stuck_threads:
-        # A skill's thread cannot be stopped, and interpreter shutdown would wait for it.
-        logging.shutdown()
-        os._exit(code)
-    sys.exit(code)
-
+    # Its last line: a slot's log holds one worker after another.
+    logger.info("worker %s exits with status %d", worker.id, code)
+    return code, worker.stuck_threads

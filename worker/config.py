@@ -41,6 +41,10 @@ class WorkerSettings(BaseModel):
     max_rss_mb: float = Field(
         default=1024.0, gt=0,
         description="Memory (MB) past which the worker finishes its tasks and is replaced.")
+    max_log_mb: float = Field(
+        default=10.0, gt=0, allow_inf_nan=False,
+        description="The size (MB) within which a supervised worker's log and its one "
+                    "backup (LOG.1) each stay.")
     grace_s: float = Field(
         default=10.0, ge=0,
         description="Seconds running tasks get to finish when the worker stops.")
@@ -73,6 +77,8 @@ class WorkerConfig(WorkerSettings):
     session_id: str | None = None
     skills_dirs: list[Path] = Field(default_factory=list)
     parent_pid: int | None = None
+    # Set by the supervisor: the worker's fd 1 and 2 go there, capped at `max_log_mb`.
+    log_file: Path | None = None
     # The store's URL (`swarm --store`, $SWARM_STORE); None: the workspace's SQLite file.
     store: str | None = None
     # Set by the supervisor (twice its heartbeat timeout): past this without a turn of
