@@ -44,9 +44,11 @@ def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> S
     return SupervisorConfig(
         home=ws.home, session_id=session.id, skills_dirs=options.skills_dirs,
         store=ws.configured_store(),
-        # A person answers the human role's tasks: no worker is ever started for it.
-        roles={name: role for name, role in roles.items()
-               if role.workers > 0 and name != HUMAN_ROLE},
+        # A person answers the human role's tasks: no worker is ever started for it; with
+        # --no-workers, the workers of `swarm serve` hosts answer every other role's.
+        roles={} if options.no_workers else {
+            name: role for name, role in roles.items()
+            if role.workers > 0 and name != HUMAN_ROLE},
         worker=config.worker_settings(), heartbeat_timeout_s=config.heartbeat_timeout_s,
         worker_env=config.llm.to_environment(), start_roles_when_needed=True,
     )
@@ -67,14 +69,15 @@ async def run_session(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        supervisor = Supervisor(supervisor_config(ws, config, session), store,
-                                on_failure=stop.set)
+        supervisor_settings = supervisor_config(ws, config, session)
+        supervisor = Supervisor(supervisor_settings, store, on_failure=stop.set)
         sweep: asyncio.Task[None] | None = None
         try:
             await supervisor.start()
             sweep = asyncio.create_task(
                 fail_tasks_of_crashing_roles(store, supervisor, session.id))
-            end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
+            end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s,
+                                  note_unserved=not supervisor_settings.roles)
         finally:
             if sweep is not None:
                 sweep.cancel()

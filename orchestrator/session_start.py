@@ -32,6 +32,8 @@ class RunOptions(BaseModel):
     timeout_s: float | None = None
     # A person approves the planner's design before the synthesis (`run --review`).
     review: bool = False
+    # Start no workers for the session: those of `swarm serve` hosts claim its tasks.
+    no_workers: bool = False
     initial_tasks: list[NewTask] = Field(default_factory=list)
 
 
@@ -140,6 +142,8 @@ def render_context(session: Session, options: RunOptions) -> str:
     ]
     if options.review:
         lines.append("- review: a person approves the design before the synthesis")
+    if options.no_workers:
+        lines.append("- workers: none started by the run; `swarm serve` hosts serve it")
     if options.workers:
         lines.append("- workers: " + ", ".join(f"{r}={n}" for r, n in options.workers.items()))
     for directory in options.skills_dirs:
