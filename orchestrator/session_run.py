@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 
+from orchestrator.board_copies import copy_board, keep_board_copied
 from orchestrator.config import SwarmConfig
 from orchestrator.crash_loops import fail_tasks_of_crashing_roles
 from orchestrator.follow import FollowEnd, Renderer, follow
@@ -71,16 +72,18 @@ async def run_session(
             loop.add_signal_handler(signum, stop.set)
         supervisor_settings = supervisor_config(ws, config, session)
         supervisor = Supervisor(supervisor_settings, store, on_failure=stop.set)
-        sweep: asyncio.Task[None] | None = None
+        helpers: list[asyncio.Task[None]] = []
         try:
             await supervisor.start()
-            sweep = asyncio.create_task(
-                fail_tasks_of_crashing_roles(store, supervisor, session.id))
+            helpers.append(asyncio.create_task(
+                fail_tasks_of_crashing_roles(store, supervisor, session.id)))
+            if ws.board_through_store:
+                helpers.append(asyncio.create_task(keep_board_copied(ws, store, session.id)))
             end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s,
                                   note_unserved=not supervisor_settings.roles)
         finally:
-            if sweep is not None:
-                sweep.cancel()
+            for helper in helpers:
+                helper.cancel()
             await asyncio.shield(supervisor.stop())
         if supervisor.failure is not None:
             raise supervisor.failure
@@ -99,6 +102,8 @@ async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd)
     if end is FollowEnd.TIMED_OUT:
         return EXIT_TIMED_OUT, (f"timed out; the session can be finished with: "
                                 f"swarm resume {session_id}")
+    # The files of workers on other hosts, up to the last: the report among them.
+    await copy_board(ws, store, session_id)
     tasks = await store.list_tasks(session_id)
     lost = [t for t in tasks if t.status in (TaskStatus.FAILED, TaskStatus.DEAD)]
     report = ws.report_path(session_id)

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from blackboard.layout import CONTEXT_FILE, PLAN_FILE
+from orchestrator.board_copies import share_file
 from orchestrator.config import SwarmConfig
 from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
@@ -125,6 +126,9 @@ async def ensure_started(ws: Workspace, store: Store, session: Session) -> None:
     if options.plan is not None and PLAN_FILE not in written:
         # The planner writes plan.md for its own plans; a plan file is shown the same way.
         board.write(PLAN_FILE, render_plan_md(options.initial_tasks))
+    # Workers on other hosts read them from the store.
+    for name in (CONTEXT_FILE, PLAN_FILE) if options.plan is not None else (CONTEXT_FILE,):
+        await share_file(ws, store, session.id, name)
     if not await store.list_tasks(session.id):
         await store.enqueue_plan(session.id, options.initial_tasks)
 

@@ -29,7 +29,7 @@ def swarm(redis_url: str, *args: str) -> list[str]:
 @pytest.fixture
 def served_host(redis_url: str, tmp_path: Path) -> Iterator[Path]:
     """`swarm serve` with one worker per role and a home of its own; stopped and reaped."""
-    home = tmp_path / "home"
+    home = tmp_path / "serving-host"
     counts = [arg for role in ROLES for arg in ("--workers", f"{role.name}=1")]
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(swarm(redis_url, "serve", "--home", str(home), *counts),
@@ -53,12 +53,12 @@ async def flushed(redis_url: str) -> None:
 
 
 @pytest.mark.slow
-async def test_run_without_workers_is_served_by_a_serving_process(
+async def test_run_without_workers_is_served_by_a_host_with_another_home(
     redis_url: str, tmp_path: Path, request: pytest.FixtureRequest,
 ) -> None:
     await flushed(redis_url)
     serving_home = request.getfixturevalue("served_host")
-    home = serving_home
+    home = tmp_path / "orchestrator-host"
 
     finished = await asyncio.to_thread(
         subprocess.run,
@@ -70,9 +70,18 @@ async def test_run_without_workers_is_served_by_a_serving_process(
         capture_output=True, text=True, timeout=HANG_S, cwd=REPO, check=False)
 
     assert finished.returncode == 0, finished.stderr[-2000:]
-    assert "report written" in finished.stderr + finished.stdout
-    # Every worker log is the serving process's: the run started none.
-    assert {p.name.split("-")[0] for p in (home / "logs").glob("*.log")} == {"all"}
+    report = Path(finished.stdout.strip().splitlines()[-1])
+    assert report.is_relative_to(home)
+    assert report.read_text().strip()
+    # The run started no worker: every worker log is the serving host's.
+    assert not list((home / "logs").glob("*.log"))
+    assert list((serving_home / "logs").glob("all-*.log"))
+    [session_dir] = (serving_home / "blackboard").iterdir()
+    served = {p.relative_to(session_dir) for p in session_dir.rglob("*.md")}
+    assert served, "the workers wrote nothing"
+    for relative in served:
+        mine = home / "blackboard" / session_dir.name / relative
+        assert mine.read_text() == (session_dir / relative).read_text(), relative
     workers = json.loads(listed.stdout)
     assert {w["role"] for w in workers} == {role.name for role in ROLES}
     assert {w["host"] for w in workers} == {socket.gethostname()}
