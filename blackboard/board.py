@@ -109,6 +109,15 @@ class Blackboard:
                      check=lambda: self._refuse_foreign_overwrite(path, target, stamped.task))
         return target.absolute
 
+    def write_copy(self, path: str, text: str) -> Path:
+        """Write ``text``, a whole file (front matter included) written first on another
+        host, at ``path`` atomically, as it is: that host already stamped it and refused
+        foreign overwrites. Returns its location."""
+        target = confine(self.path, path, self._session_id)
+        self._make_parent(path, target)
+        write_atomic(target.absolute, text.encode("utf-8", errors="replace"))
+        return target.absolute
+
     def write_output(self, folder: str, stem: str, text: str, meta: FrontMatter) -> Path:
         """Write a task's output as ``<folder>/<stem>--t<task>-a<attempt>.md``.
 

@@ -25,6 +25,8 @@ from orchestrator.cli_inputs import (
 )
 from orchestrator.dashboard.settings import DEFAULT_HOST, DEFAULT_PORT, DashboardSettings
 from orchestrator.follow import Renderer, follow
+from orchestrator.hosts import serve as serve_workers
+from orchestrator.hosts import serve_config
 from orchestrator.human import answer_human_task, parse_task_id
 from orchestrator.progress import JsonRenderer, LiveRenderer, PlainRenderer
 from orchestrator.session_run import (
@@ -35,6 +37,7 @@ from orchestrator.session_run import (
     start_detached,
 )
 from orchestrator.session_start import RunOptions, create_session, ensure_started, prepare
+from orchestrator.supervisor import Supervisor
 from orchestrator.workspace import STORE_ENV, Workspace, resolve_home
 from taskqueue import SessionStatus, Store, SwarmError
 
@@ -124,12 +127,14 @@ def main(store: str | None) -> None:
 @click.option("--repo", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="A git repository; command skills with workdir = \"worktree\" each work "
                    "on a branch of their own in a worktree of it.")
+@click.option("--no-workers", is_flag=True,
+              help="Start no workers here: wait for those of `swarm serve` hosts.")
 @home_option
 @json_option
 @reports_errors
 def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tuple[str, ...],
         skills_dirs: tuple[Path, ...], timeout_s: float | None, detach: bool, review: bool,
-        repo: Path | None, home: Path | None, as_json: bool) -> None:
+        repo: Path | None, no_workers: bool, home: Path | None, as_json: bool) -> None:
     """Plan, run and follow one session; print the report's path last.
 
     REQUEST `-` reads the request from standard input.
@@ -140,7 +145,7 @@ def run(request: str, corpus: Path | None, plan_file: Path | None, workers: tupl
     config, counts = apply_workers(ws.config(), workers)
     options = RunOptions(corpus=corpus, plan=plan_file, workers=counts,
                          skills_dirs=list(skills_dirs), timeout_s=timeout_s, review=review,
-                         repo=repo)
+                         repo=repo, no_workers=no_workers)
     ws.ensure_writable()
     request, options = prepare(ws, config, request, options)
     sys.exit(run_async(_run(ws, request, options, detach, as_json)))
@@ -360,11 +365,31 @@ def dashboard(host: str, port: int, token: str | None, home: Path | None) -> Non
 
 
 @main.command()
+@click.option("--workers", "workers", multiple=True, metavar="ROLE=N",
+              help="Keep N workers of ROLE (repeatable; default: every role, as configured).")
+@click.option("--skills-dir", "skills_dirs", multiple=True,
+              type=click.Path(path_type=Path), help="A directory of skill files (repeatable).")
+@home_option
+@reports_errors
+def serve(workers: tuple[str, ...], skills_dirs: tuple[Path, ...], home: Path | None) -> None:
+    """Keep workers alive on this host for every session of the store, until stopped."""
+    ws = workspace(home)
+    config, counts = apply_workers(ws.config(), workers)
+    ws.ensure_writable()
+    supervisor_config = serve_config(ws, config, list(counts), skills_dirs)
+
+    def announce(supervisor: Supervisor) -> None:
+        click.echo("serving " + ", ".join(f"{s.role}={s.worker_id}" for s in supervisor.slots))
+
+    run_async(serve_workers(ws, supervisor_config, announce))
+
+
+@main.command()
 @home_option
 @json_option
 @reports_errors
 def workers(home: Path | None, as_json: bool) -> None:
-    """The live workers: id, role, pid, tasks running, last heartbeat, memory."""
+    """The live workers of every host: id, role, host, pid, tasks, heartbeat, memory."""
     ws = existing_workspace(home)
     timeout_s = ws.config().heartbeat_timeout_s
     run_async(_with_store(ws, lambda store: views.show_workers(store, as_json, timeout_s)))

@@ -57,6 +57,8 @@ class Progress:
     humans: dict[int, str] = field(default_factory=dict)
     # Roles whose tasks wait for a worker started by hand: how to start one.
     waiting_roles: dict[str, str] = field(default_factory=dict)
+    # Roles with queued tasks and no live worker to claim them (noted when asked).
+    unserved: list[str] = field(default_factory=list)
 
     @property
     def totals(self) -> Counter[str]:
@@ -106,12 +108,13 @@ class Renderer(Protocol):
 
 async def follow(
     store: Store, session_id: str, renderer: Renderer, *, stop: asyncio.Event,
-    timeout_s: float | None = None, after: int | None = None,
+    timeout_s: float | None = None, after: int | None = None, note_unserved: bool = False,
 ) -> tuple[FollowEnd, Progress]:
     """Show the session's messages and progress until it ends, `stop` is set, or time is up.
 
     From the session's first message, or with `after` from the message after that id: a
-    reader who saw up to `after` gets every message it has not seen, and no other.
+    reader who saw up to `after` gets every message it has not seen, and no other. With
+    `note_unserved`, the progress names the roles whose tasks no live worker can claim.
     """
     session = await store.get_session(session_id)
     progress = Progress(session_id=session_id, started=session.created_at)
@@ -137,6 +140,8 @@ async def follow(
             # it before deciding whether the session is over.
             continue
         await _count(store, progress)
+        if note_unserved:
+            progress.unserved = await unserved_roles(store, progress)
         renderer.snapshot(progress)
         end = await _end_of(store, progress, stop, deadline)
         if end is not None:
@@ -156,6 +161,17 @@ async def _count(store: Store, progress: Progress) -> None:
     for row in await store.counts(progress.session_id):
         by_role.setdefault(row.role, Counter())[row.status] = row.count
     progress.by_role = by_role
+
+
+async def unserved_roles(store: Store, progress: Progress) -> list[str]:
+    """The roles with queued tasks in the session and no live worker serving it."""
+    waiting = {role for role, counts in progress.by_role.items()
+               if counts.get(TaskStatus.QUEUED) and role != HUMAN_ROLE}
+    if not waiting:
+        return []
+    served = {w.role for w in await store.list_workers()
+              if w.session_id in (None, progress.session_id)}
+    return sorted(waiting - served)
 
 
 async def _end_of(

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from blackboard import FINDINGS, FrontMatter
+from orchestrator.board_copies import share_file
 from orchestrator.requests import BadInput, check_characters, shown, whole_number
 from orchestrator.workspace import Workspace
 from taskqueue import HUMAN_ROLE, Store, SwarmError, Task, TaskStatus, session_channel
@@ -80,6 +81,7 @@ async def answer_human_task(
                            worker=f"{HUMAN_ROLE}@{source}", title=task.title or None)
         location = board.write_output(FINDINGS, ANSWER_STEM, render_answer(task, text), meta)
         relative = location.relative_to(board.path).as_posix()
+        await share_file(ws, store, task.session_id, relative)
         await store.publish(session_channel(task.session_id), BlackboardWritten(
             session_id=task.session_id, path=relative, task_id=task.id))
         if not await store.answer_task(task.id, {"answer": text, "file": relative}):

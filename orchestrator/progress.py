@@ -79,6 +79,11 @@ def human_lines(message: Message, progress: Progress) -> list[str]:
             for task_id in message.body["task_ids"] if task_id in progress.humans]
 
 
+def unserved_lines(progress: Progress) -> list[str]:
+    return [f"no worker for role {role} yet: start one with swarm serve --store URL"
+            for role in progress.unserved]
+
+
 def status_line(progress: Progress) -> str:
     totals = progress.totals
     parts = [f"{s} {totals[s]}" for s in STATUS_ORDER if totals.get(s)]
@@ -91,6 +96,7 @@ class PlainRenderer:
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self._out = out
         self._last_status = ""
+        self._last_unserved: list[str] = []
 
     def event(self, message: Message, progress: Progress) -> None:
         for line in [describe(message), *human_lines(message, progress)]:
@@ -99,6 +105,10 @@ class PlainRenderer:
 
     def snapshot(self, progress: Progress) -> None:
         moment, line = status_line(progress).split(" ", 1)
+        if progress.unserved != self._last_unserved:
+            self._last_unserved = list(progress.unserved)
+            for note in unserved_lines(progress):
+                print(f"{moment} {note}", file=self._out, flush=True)
         if line != self._last_status:
             self._last_status = line
             print(f"{moment} tasks: {line}", file=self._out, flush=True)
@@ -159,6 +169,7 @@ class LiveRenderer:
             lines.append(f"    waiting for a worker of role {role!r}: {hint}")
         for task_id in sorted(progress.humans):
             lines.append(f'    #{task_id} waits for a human: swarm answer {task_id} "..."')
+        lines += [f"    {note}" for note in unserved_lines(progress)]
         # Move up over the last block and clear it, print new notes, then the block.
         erase = f"\x1b[{self._drawn_lines}F\x1b[J" if self._drawn_lines else ""
         text = "\n".join(printable(line) for line in [*self._notes, *lines])

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 
+from orchestrator.board_copies import copy_board, keep_board_copied
 from orchestrator.config import SwarmConfig
 from orchestrator.crash_loops import fail_tasks_of_crashing_roles
 from orchestrator.follow import FollowEnd, Renderer, follow
@@ -48,9 +49,11 @@ def supervisor_config(ws: Workspace, config: SwarmConfig, session: Session) -> S
     return SupervisorConfig(
         home=ws.home, session_id=session.id, skills_dirs=options.skills_dirs,
         store=ws.configured_store(),
-        # A person answers the human role's tasks: no worker is ever started for it.
-        roles={name: role for name, role in roles.items()
-               if role.workers > 0 and name != HUMAN_ROLE},
+        # A person answers the human role's tasks: no worker is ever started for it; with
+        # --no-workers, the workers of `swarm serve` hosts answer every other role's.
+        roles={} if options.no_workers else {
+            name: role for name, role in roles.items()
+            if role.workers > 0 and name != HUMAN_ROLE},
         worker=config.worker_settings(), heartbeat_timeout_s=config.heartbeat_timeout_s,
         worker_env=config.llm.to_environment(), start_roles_when_needed=True,
         worker_wait_s=config.worker_wait_s,
@@ -72,25 +75,28 @@ async def run_session(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        supervisor = Supervisor(supervisor_config(ws, config, session), store,
-                                on_failure=stop.set)
-        sweeps: list[asyncio.Task[None]] = []
+        supervisor_settings = supervisor_config(ws, config, session)
+        supervisor = Supervisor(supervisor_settings, store, on_failure=stop.set)
+        helpers: list[asyncio.Task[None]] = []
         try:
             await supervisor.start()
-            sweeps = [
+            helpers += [
                 asyncio.create_task(fail_tasks_of_crashing_roles(store, supervisor, session.id)),
                 asyncio.create_task(fail_tasks_of_unserved_roles(
                     store, supervisor, session.id, supervisor.config.worker_wait_s,
                     supervisor.start_hint)),
             ]
-            end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s)
+            if ws.board_through_store:
+                helpers.append(asyncio.create_task(keep_board_copied(ws, store, session.id)))
+            end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s,
+                                  note_unserved=not supervisor_settings.roles)
             if end is FollowEnd.TIMED_OUT and timeout_s is not None:
                 local_roles = [r for r, rw in supervisor.config.roles.items() if rw.workers]
                 await fail_tasks_unserved_at_timeout(store, local_roles, session.id, timeout_s,
                                                      supervisor.start_hint)
         finally:
-            for sweep in sweeps:
-                sweep.cancel()
+            for helper in helpers:
+                helper.cancel()
             await asyncio.shield(supervisor.stop())
         if supervisor.failure is not None:
             raise supervisor.failure
@@ -109,6 +115,8 @@ async def conclude(ws: Workspace, store: Store, session_id: str, end: FollowEnd)
     if end is FollowEnd.TIMED_OUT:
         return EXIT_TIMED_OUT, (f"timed out; the session can be finished with: "
                                 f"swarm resume {session_id}")
+    # The files of workers on other hosts, up to the last: the report among them.
+    await copy_board(ws, store, session_id)
     tasks = await store.list_tasks(session_id)
     lost = [t for t in tasks if t.status in (TaskStatus.FAILED, TaskStatus.DEAD)]
     report = ws.report_path(session_id)

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from blackboard.layout import CONTEXT_FILE, PLAN_FILE
+from orchestrator.board_copies import share_file
 from orchestrator.config import CONFIG_FILE, SwarmConfig
 from orchestrator.plan_file import load_plan
 from orchestrator.requests import check_request
@@ -37,6 +38,8 @@ class RunOptions(BaseModel):
     review: bool = False
     # The git repository command skills work on, each task in a worktree of its own.
     repo: Path | None = None
+    # Start no workers for the session: those of `swarm serve` hosts claim its tasks.
+    no_workers: bool = False
     initial_tasks: list[NewTask] = Field(default_factory=list)
 
 
@@ -152,6 +155,9 @@ async def ensure_started(ws: Workspace, store: Store, session: Session) -> None:
     if options.plan is not None and PLAN_FILE not in written:
         # The planner writes plan.md for its own plans; a plan file is shown the same way.
         board.write(PLAN_FILE, render_plan_md(options.initial_tasks))
+    # Workers on other hosts read them from the store.
+    for name in (CONTEXT_FILE, PLAN_FILE) if options.plan is not None else (CONTEXT_FILE,):
+        await share_file(ws, store, session.id, name)
     if not await store.list_tasks(session.id):
         await store.enqueue_plan(session.id, options.initial_tasks)
 
@@ -169,6 +175,8 @@ def render_context(session: Session, options: RunOptions) -> str:
     ]
     if options.review:
         lines.append("- review: a person approves the design before the synthesis")
+    if options.no_workers:
+        lines.append("- workers: none started by the run; `swarm serve` hosts serve it")
     if options.workers:
         lines.append("- workers: " + ", ".join(f"{r}={n}" for r, n in options.workers.items()))
     for directory in options.skills_dirs:

@@ -144,11 +144,11 @@ async def show_workers(store: Store, as_json: bool, heartbeat_timeout_s: float) 
         click.echo("no live workers")
         return
     click.echo(table(
-        [(w.id, w.role, w.pid, w.session_id or "all", len(w.running),
+        [(w.id, w.role, w.host or "-", w.pid, w.session_id or "all", len(w.running),
           f"{age(w.heartbeat_at)} ago" + (", silent" if w.id in silent else ""),
           f"{w.rss_mb:.0f} MB" if w.rss_mb else "-")
          for w in workers],
-        ("WORKER", "ROLE", "PID", "SESSION", "RUNNING", "HEARTBEAT", "MEMORY")))
+        ("WORKER", "ROLE", "HOST", "PID", "SESSION", "RUNNING", "HEARTBEAT", "MEMORY")))
 
 
 def show_skills(ws: Workspace, skills_dirs: list[Path], as_json: bool) -> int:

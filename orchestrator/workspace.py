@@ -60,6 +60,12 @@ class Workspace:
     def store_url(self) -> str:
         return self.configured_store() or default_store_url(self.home)
 
+    @property
+    def board_through_store(self) -> bool:
+        """Whether the blackboard travels through the store: it does unless the store is
+        this workspace's own SQLite file, which only workers on this disk can reach."""
+        return sqlite_path(self.store_url) != self.db_path
+
     def exists(self) -> bool:
         if sqlite_path(self.store_url) is None:
             return self.home.is_dir()  # the queue lives in the engine; here the blackboard

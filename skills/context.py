@@ -31,15 +31,22 @@ def capped_note(note: str) -> str:
 
 class SessionBlackboard:
     """The session's blackboard as a skill sees it: paths relative to the session, every
-    file stamped with this task's provenance, and every write announced on the bus."""
+    file stamped with this task's provenance, and every write announced on the bus.
 
-    def __init__(self, board: Blackboard, base: FrontMatter, store: Store, sender: str) -> None:
+    With `shared`, the worker is on a host that shares only the store: each file written
+    here is also put in the store (before it is announced), whence the orchestrator's
+    host copies it; `board` is then this host's copy of the session's files.
+    """
+
+    def __init__(self, board: Blackboard, base: FrontMatter, store: Store, sender: str,
+                 *, shared: bool = False) -> None:
         self._board = board
+        self._shared = shared
         self._base = base
         self._store = store
         self._sender = sender
         self._loop = asyncio.get_running_loop()
-        self._announcing: set[asyncio.Task[int]] = set()
+        self._announcing: set[asyncio.Task[None]] = set()
         self.written: builtins.list[str] = []
 
     def read(self, path: str) -> str:
@@ -63,16 +70,22 @@ class SessionBlackboard:
 
     def _written(self, relative: str) -> str:
         self.written.append(relative)
+        # Read now, on the writer's thread: the text as this write left it.
+        text = self._board.read_text(relative) if self._shared else None
         # Skills may write from a worker thread; the bus is reached from the event loop.
-        self._loop.call_soon_threadsafe(self._announce, relative)
+        self._loop.call_soon_threadsafe(self._announce, relative, text)
         return relative
 
-    def _announce(self, relative: str) -> None:
-        body = BlackboardWritten(session_id=self._board.session_id, path=relative,
-                                 task_id=self._base.task)
-        task = self._loop.create_task(self._store.publish(
-            session_channel(self._board.session_id), body, sender=self._sender))
+    def _announce(self, relative: str, text: str | None) -> None:
+        task = self._loop.create_task(self._put_and_announce(relative, text))
         self._announcing.add(task)
+
+    async def _put_and_announce(self, relative: str, text: str | None) -> None:
+        session_id = self._board.session_id
+        if text is not None:
+            await self._store.put_blackboard_file(session_id, relative, text)
+        body = BlackboardWritten(session_id=session_id, path=relative, task_id=self._base.task)
+        await self._store.publish(session_channel(session_id), body, sender=self._sender)
 
     async def drain(self) -> None:
         """Wait until every write so far has been announced."""
@@ -87,7 +100,7 @@ class TaskContext:
 
     def __init__(
         self, store: Store, task: Task, *, worker_id: str, skill: str, board: Blackboard,
-        llm: ChatModel | None = None,
+        llm: ChatModel | None = None, board_shared: bool = False,
     ) -> None:
         self._store = store
         self._task = task
@@ -105,7 +118,7 @@ class TaskContext:
         self._fraction = 0.0
         base = FrontMatter(task=task.id, role=task.role, skill=skill, worker=worker_id,
                            attempt=task.attempt, title=task.title or None)
-        self.blackboard = SessionBlackboard(board, base, store, worker_id)
+        self.blackboard = SessionBlackboard(board, base, store, worker_id, shared=board_shared)
 
     @property
     def cancelled(self) -> bool:

@@ -142,6 +142,16 @@ class WorkerBeat(BaseModel):
     status: WorkerStatus = WorkerStatus.RUNNING
 
 
+class BoardFileCopy(BaseModel):
+    """A blackboard file as the store keeps it for hosts that do not share a disk: its
+    path in the session, its whole text (front matter included) and its sequence number
+    in the session (`Store.put_blackboard_file`)."""
+
+    path: str
+    text: str
+    seq: int
+
+
 class StatusCount(BaseModel):
     session_id: str
     role: str

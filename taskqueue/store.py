@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from taskqueue.messages import Body, Message
 from taskqueue.models import (
+    BoardFileCopy,
     Completion,
     NewTask,
     Session,
@@ -270,6 +271,22 @@ class Store(Protocol):
     async def prune_messages(self, older_than_s: float) -> int:
         """Delete the messages older than `older_than_s` seconds; how many. Ids are
         never given again."""
+        ...
+
+    # the blackboard, for hosts that share only the store
+
+    async def put_blackboard_file(self, session_id: str, path: str, text: str) -> int:
+        """Keep `text`, the whole file at `path` in the session's blackboard, replacing
+        the copy kept before at that path; its sequence number, greater than every one
+        given before in the session (no message: the writer announces its file).
+        Raises `UnknownSession`."""
+        ...
+
+    async def blackboard_files(
+        self, session_id: str, after: int = 0, limit: int = 100
+    ) -> list[BoardFileCopy]:
+        """Up to `limit` files of the session whose sequence number is above `after`, by
+        sequence number: each path once, as last put ([] for an unknown session)."""
         ...
 
     # the model server: limits shared by every process of a workspace, usage per session

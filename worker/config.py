@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from taskqueue import RetryPolicy, default_store_url, queue_path
+from taskqueue.opening import sqlite_path
 
 # A failed task waits by the queue's own backoff unless the settings say otherwise.
 _QUEUE_RETRY = RetryPolicy()
@@ -92,3 +93,9 @@ class WorkerConfig(WorkerSettings):
     @property
     def store_url(self) -> str:
         return self.store or default_store_url(self.home)
+
+    @property
+    def board_through_store(self) -> bool:
+        """Whether the blackboard travels through the store: it does unless the store is
+        this workspace's own SQLite file (then the orchestrator shares this disk)."""
+        return self.store is not None and sqlite_path(self.store) != self.db_path

@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from blackboard import Blackboard
+from blackboard.copies import copy_from_store
 from skills import (
     SkillKind,
     SkillRegistry,
@@ -89,6 +90,8 @@ class Worker:
         self._exit_code = EXIT_STOPPED
         self.stuck_threads = False
         self._boards: dict[str, Blackboard] = {}
+        # Per session, the last blackboard file copied from the store (`_copy_board`).
+        self._board_copied: dict[str, int] = {}
 
     async def run(self) -> int:
         store = await open_store(
@@ -172,12 +175,15 @@ class Worker:
                          partial(_decided, outcome.classify(exc, timeout_s)), in_thread=False)
             return
         context = self._context(task, spec.name)
-        self._launch(task, context, partial(_attempt, spec, context, timeout_s),
+        prepare = (partial(self._copy_board, task.session_id)
+                   if self.config.board_through_store else _nothing_to_prepare)
+        self._launch(task, context, partial(_attempt, spec, context, timeout_s, prepare),
                      in_thread=spec.kind is SkillKind.LEGACY)
 
     def _context(self, task: Task, skill_name: str) -> TaskContext:
         context = TaskContext(self._store, task, worker_id=self.id, skill=skill_name,
-                              board=self._board_for(task.session_id))
+                              board=self._board_for(task.session_id),
+                              board_shared=self.config.board_through_store)
         if self._model is not None:
             context.llm = self._model.for_task(task, context.progress_note)
         return context
@@ -238,6 +244,13 @@ class Worker:
         it past its grace period and give it back with an attempt spent for nothing."""
         async with self._claiming:
             pass
+
+    async def _copy_board(self, session_id: str) -> None:
+        """Bring this host's copy of the session's blackboard up to the store's: the
+        findings of earlier tasks, wherever they ran, are read from it."""
+        board = self._board_for(session_id)
+        after = self._board_copied.get(session_id, 0)
+        self._board_copied[session_id] = await copy_from_store(self._store, board, after)
 
     def _board_for(self, session_id: str) -> Blackboard:
         board = self._boards.get(session_id)
@@ -356,13 +369,20 @@ class Worker:
             await self._store.close()
 
 
-async def _attempt(spec: SkillSpec, context: TaskContext, timeout_s: float) -> outcome.Outcome:
-    """Run the skill once; how it ended, as an outcome (cancellation passes through)."""
+async def _attempt(spec: SkillSpec, context: TaskContext, timeout_s: float,
+                   prepare: Callable[[], Awaitable[None]]) -> outcome.Outcome:
+    """Prepare, then run the skill once; how it ended, as an outcome (cancellation passes
+    through)."""
     try:
+        await prepare()
         result = await run_skill(spec, context, timeout_s)
     except Exception as exc:
         return outcome.classify(exc, timeout_s)
     return outcome.Outcome(result=result)
+
+
+async def _nothing_to_prepare() -> None:
+    return None
 
 
 async def _decided(ended: outcome.Outcome) -> outcome.Outcome:

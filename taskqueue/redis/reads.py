@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from taskqueue.errors import AmbiguousSession, UnknownSession
 from taskqueue.messages import Message
 from taskqueue.models import (
+    BoardFileCopy,
     Session,
     SessionUsage,
     StatusCount,
@@ -129,6 +130,22 @@ class Reads:
         return usage
 
 
+    async def board_files(self, session_id: str, after: int, limit: int) -> list[BoardFileCopy]:
+        """The session's blackboard files put after sequence `after`, by sequence. Two
+        reads: a file put again in between comes with its newer text and is met again,
+        under its new sequence, by the next read (copying it twice changes nothing)."""
+        if limit < 1:
+            return []
+        prefix = f"{self._p}board:{session_id}"
+        order = cast(list[tuple[str, float]], await self._client.zrangebyscore(
+            f"{prefix}:order", f"({after}", "+inf", start=0, num=limit, withscores=True))
+        if not order:
+            return []
+        texts = cast(list[str | None], await self._client.hmget(
+            f"{prefix}:text", [path for path, _ in order]))
+        return [BoardFileCopy(path=path, text=text, seq=int(seq))
+                for (path, seq), text in zip(order, texts, strict=True) if text is not None]
+
 def _totals(sums: dict[str, int]) -> UsageTotals:
     return UsageTotals(calls=sums.get("calls", 0), failed=sums.get("failed", 0),
                        tokens_in=sums.get("tokens_in", 0), tokens_out=sums.get("tokens_out", 0),
@@ -139,3 +156,4 @@ def _message(channel: str, entry_id: str, fields: dict[str, Any]) -> Message:
     return Message(id=int(entry_id.split("-", 1)[0]), time=float(fields["time"]),
                    channel=channel, kind=fields["kind"], sender=fields["sender"],
                    body=json.loads(fields["body"]))
+

@@ -19,7 +19,7 @@ from taskqueue.errors import DiskFull, StoreError
 T = TypeVar("T")
 
 SCRIPT_NAMES = (
-    "answer", "attempt_note", "bus", "cancel", "claim", "complete", "enqueue", "fail",
+    "answer", "attempt_note", "board", "bus", "cancel", "claim", "complete", "enqueue", "fail",
     "llm_acquire", "read_tasks", "release", "session", "worker",
 )
 

@@ -18,7 +18,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from taskqueue.encoding import encode_message, to_json
-from taskqueue.errors import UnknownTask
+from taskqueue.errors import UnknownSession, UnknownTask
 from taskqueue.messages import (
     Body,
     Message,
@@ -30,6 +30,7 @@ from taskqueue.messages import (
     WorkerStarted,
 )
 from taskqueue.models import (
+    BoardFileCopy,
     Completion,
     NewTask,
     Session,
@@ -297,6 +298,20 @@ class RedisStore:
     async def prune_messages(self, older_than_s: float) -> int:
         now = self._clock()
         return int(await self._run("bus", "prune", text(now - older_than_s), now=now))
+
+    # the blackboard, for hosts that share only the store
+
+    async def put_blackboard_file(self, session_id: str, path: str, text: str) -> int:
+        seq = int(await self._run("board", session_id, path, text))
+        if not seq:
+            raise UnknownSession(f"no session {session_id!r}")
+        return seq
+
+    async def blackboard_files(
+        self, session_id: str, after: int = 0, limit: int = 100
+    ) -> list[BoardFileCopy]:
+        return await guarded(self._where,
+                             lambda: self._reads.board_files(session_id, after, limit))
 
     # the model server
 

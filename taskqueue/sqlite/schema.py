@@ -112,6 +112,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX llm_usage_session ON llm_usage(session_id, task_id);
     """,
+    # 3 -> 4: blackboard files kept in the store, for workers on hosts that do not share
+    # the orchestrator's disk; one row per path, its latest text under the next sequence.
+    """
+    CREATE TABLE blackboard_files (
+        session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        path        TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        text        TEXT NOT NULL,
+        PRIMARY KEY (session_id, path)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX blackboard_files_seq ON blackboard_files(session_id, seq);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

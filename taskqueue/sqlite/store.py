@@ -16,6 +16,7 @@ from typing import Any
 
 from taskqueue.messages import Body, Message
 from taskqueue.models import (
+    BoardFileCopy,
     Completion,
     NewTask,
     Session,
@@ -29,6 +30,7 @@ from taskqueue.models import (
     WorkerStatus,
 )
 from taskqueue.retry import RetryPolicy
+from taskqueue.sqlite.board_files import BoardFiles
 from taskqueue.sqlite.bus import Bus
 from taskqueue.sqlite.connection import Database
 from taskqueue.sqlite.leases import Leases
@@ -59,6 +61,7 @@ class SqliteStore:
         self._workers = Workers(shared)
         self._bus = Bus(shared)
         self._llm = LlmLimits(shared)
+        self._board_files = BoardFiles(shared)
         self._news = News(db.path)
         db.after_commit = self._news.notify
 
@@ -209,6 +212,16 @@ class SqliteStore:
 
     async def prune_messages(self, older_than_s: float) -> int:
         return await self._bus.prune(older_than_s)
+
+    # the blackboard, for hosts that share only the store
+
+    async def put_blackboard_file(self, session_id: str, path: str, text: str) -> int:
+        return await self._board_files.put(session_id, path, text)
+
+    async def blackboard_files(
+        self, session_id: str, after: int = 0, limit: int = 100
+    ) -> list[BoardFileCopy]:
+        return await self._board_files.after(session_id, after, limit)
 
     # the model server
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from support.board_files_contract import BoardFilesContract
 from support.clock import FakeClock
 from taskqueue import (
     HUMAN_ROLE,
@@ -174,7 +175,7 @@ def invalid_plans() -> list[Any]:
     ]
 
 
-class StoreContract:
+class StoreContract(BoardFilesContract):
     """The behaviour every `Store` must have; subclass it and provide `store`."""
 
     @pytest.fixture
