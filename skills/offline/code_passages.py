@@ -112,7 +112,8 @@ class _Definition:
 
 def chunk_code(path: str, lines: list[str]) -> list[Chunk] | None:
     """The passages of a source file at ``path`` whose lines (without line breaks) are
-    ``lines``; None when its language has no grammar here or the file does not parse."""
+    ``lines``; None when its language has no grammar here, or the file has syntax errors
+    and no sound definition."""
     dot = path.rfind(".")
     grammar = _BY_SUFFIX.get(path[dot:].lower()) if dot > path.rfind("/") else None
     language = _language(grammar.module, grammar.function) if grammar else None
@@ -121,11 +122,14 @@ def chunk_code(path: str, lines: list[str]) -> list[Chunk] | None:
     # Rows count "\n" only, as our line numbers do; bytes that are not UTF-8 cannot occur
     # in a decoded file, and a replaced one would not move a row.
     tree = Parser(language).parse("\n".join(lines).encode("utf-8", "replace"))
-    definitions = _definitions(grammar, tree.root_node.children)
-    if tree.root_node.has_error and not definitions:
-        return None
     chunks: list[Chunk] = []
-    _walk(lines, grammar, definitions, 0, len(lines), "", chunks)
+    try:
+        definitions = _definitions(grammar, tree.root_node.children)
+        if tree.root_node.has_error and not definitions:
+            return None
+        _walk(lines, grammar, definitions, 0, len(lines), "", chunks)
+    except RecursionError:  # thousands of nested `#if` or classes: not worth a structure
+        return None
     return sorted(chunks, key=lambda c: c.start_line)
 
 
