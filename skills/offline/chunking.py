@@ -1,16 +1,16 @@
 """Choose how to cut a corpus file into passages, by its kind.
 
-Python is cut along its definitions (``python_passages``), Markdown and
-reStructuredText along their sections (``doc_passages``); every other file, and Python
-that does not parse, into blank-line blocks (``passages``). Grammars for other languages
-(tree-sitter) are not used: the wheels are large and blank-line blocks of code are
-quoted verbatim all the same.
+Python is cut along its definitions with ``ast`` (``python_passages``); Go, JavaScript,
+TypeScript, Rust, C and Java along theirs with tree-sitter (``code_passages``); Markdown
+and reStructuredText along their sections (``doc_passages``); every other file, and code
+that does not parse, into blank-line blocks (``passages``).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from .code_passages import chunk_code
 from .doc_passages import chunk_markdown, chunk_rst
 from .passages import Chunk, chunk_lines, is_code_path
 from .python_passages import chunk_python
@@ -24,10 +24,10 @@ _RST = (".rst", ".rest", ".txt.rst")
 def chunk_file(path: str, lines: list[str]) -> list[Chunk]:
     """The passages of the file at corpus path ``path`` whose lines are ``lines``."""
     lower = path.lower()
-    if lower.endswith((".py", ".pyi")):
-        found = chunk_python([line.removesuffix("\r") for line in lines])
-        if found is not None:
-            return found
+    clean = [line.removesuffix("\r") for line in lines]
+    found = chunk_python(clean) if lower.endswith((".py", ".pyi")) else chunk_code(lower, clean)
+    if found is not None:
+        return found
     if lower.endswith(_MARKDOWN):
         return chunk_markdown(lines)
     if lower.endswith(_RST):

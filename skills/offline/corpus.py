@@ -30,8 +30,9 @@ __all__ = ["CorpusError", "CorpusIndex", "IndexStats", "Passage", "fts_query"]
 logger = logging.getLogger(__name__)
 
 # Version 2: passages follow the file's structure, with their symbol, section and kind;
-# an index of another version is dropped and rebuilt by the next refresh.
-SCHEMA_VERSION = "2"
+# version 3: Go, JavaScript, TypeScript, Rust, C and Java files too. An index of another
+# version is dropped and rebuilt by the next refresh.
+SCHEMA_VERSION = "3"
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 DEFAULT_MAX_FILES = 20_000
 # Enough for a few sentences of keywords; a megabyte request must not build a megabyte query.

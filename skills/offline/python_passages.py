@@ -14,12 +14,12 @@ import ast
 import warnings
 from dataclasses import replace
 
-from .passages import MAX_CHUNK_CHARS, Chunk, ChunkKind
+from .code_pieces import code_pieces, loose_code_pieces
+from .passages import Chunk
 
-__all__ = ["MAX_CODE_LINES", "chunk_python"]
+__all__ = ["chunk_python"]
 
-# A longer function is cut into pieces of this many lines, each keeping its name.
-MAX_CODE_LINES = 60
+_COMMENT_MARKS = ("#",)
 
 _Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
@@ -47,13 +47,13 @@ def _body(lines: list[str], body: list[ast.stmt], start: int, end: int, prefix: 
     cursor = start
     for node in _definitions(body):
         first = _first_line(lines, node, cursor)
-        _loose_code(lines, cursor, first, prefix.rstrip("."), out)
+        out += loose_code_pieces(lines, cursor, first, prefix.rstrip("."), _COMMENT_MARKS)
         last = node.end_lineno or node.lineno
         name = prefix + node.name
         if isinstance(node, ast.ClassDef):
             methods = _definitions(node.body)
             header_end = _first_line(lines, methods[0], first) if methods else last
-            header = _pieces(lines, first, header_end, name)
+            header = code_pieces(lines, first, header_end, name, _COMMENT_MARKS)
             bare = not ast.get_docstring(node) and len(node.body) <= len(methods) + 2
             if bare and (methods or header_end - first <= 3):
                 # `class StreamReader:` and an attribute or two (or `pass`) only names it.
@@ -62,9 +62,9 @@ def _body(lines: list[str], body: list[ast.stmt], start: int, end: int, prefix: 
             if methods:
                 _body(lines, node.body, header_end, last, name + ".", out)
         else:
-            out.extend(_pieces(lines, first, last, name))
+            out.extend(code_pieces(lines, first, last, name, _COMMENT_MARKS))
         cursor = last
-    _loose_code(lines, cursor, end, prefix.rstrip("."), out)
+    out += loose_code_pieces(lines, cursor, end, prefix.rstrip("."), _COMMENT_MARKS)
 
 
 def _definitions(body: list[ast.stmt]) -> list[_Definition]:
@@ -88,37 +88,3 @@ def _first_line(lines: list[str], node: _Definition, floor: int) -> int:
     while first > floor and lines[first - 1].strip().startswith("#"):
         first -= 1
     return first
-
-
-def _loose_code(lines: list[str], start: int, end: int, symbol: str, out: list[Chunk]) -> None:
-    """Statements outside any definition, cut at blank lines."""
-    block_start: int | None = None
-    for index in range(start, end + 1):
-        blank = index == end or not lines[index].strip()
-        if not blank and block_start is None:
-            block_start = index
-        elif blank and block_start is not None:
-            out.extend(_pieces(lines, block_start, index, symbol))
-            block_start = None
-
-
-def _pieces(lines: list[str], start: int, end: int, symbol: str) -> list[Chunk]:
-    """lines[start:end] (trailing blanks dropped) as passages of at most MAX_CODE_LINES."""
-    while end > start and not lines[end - 1].strip():
-        end -= 1
-    pieces: list[Chunk] = []
-    piece_start, size = start, 0
-    for index in range(start, end):
-        size += len(lines[index]) + 1
-        if index + 1 == end or index + 1 - piece_start >= MAX_CODE_LINES or (
-                size >= MAX_CHUNK_CHARS):
-            text = lines[piece_start:index + 1]
-            pieces.append(Chunk(piece_start + 1, index + 1, "\n".join(text), symbol=symbol,
-                                kind=_kind(text)))
-            piece_start, size = index + 1, 0
-    return pieces
-
-
-def _kind(text: list[str]) -> ChunkKind:
-    code = [line.strip() for line in text if line.strip()]
-    return "comment" if all(line.startswith("#") for line in code) else "code"

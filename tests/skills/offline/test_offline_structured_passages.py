@@ -115,7 +115,7 @@ def test_markdown_sections_keep_fenced_code_whole_and_skip_fenced_hashes() -> No
 
 
 def test_other_files_are_blank_line_blocks() -> None:
-    assert summary("main.go", "package main\n\nfunc main() {}\n") == [
+    assert summary("main.rb", "require 'x'\n\ndef main; end\n") == [
         (1, 1, "", "", "code"), (3, 3, "", "", "code")]
     assert summary("notes.txt", "One.\n\nTwo.\n") == [
         (1, 1, "", "", "prose"), (3, 3, "", "", "prose")]
@@ -136,10 +136,12 @@ def test_definitions_under_an_if_at_class_level_are_passages_of_their_own() -> N
 _LINES = st.lists(st.sampled_from([
     "", "Title", "=====", "-----", "# Head", "```", "    indented", "def f():", "    return 1",
     "class A:", "    x = 1", "text: ", ".. py:method:: f", "~~~", "* item", "@deco",
+    "func f() {", "}", "// note", "fn f() {}", "impl A {", "class A {", "  m() {}",
 ]) | st.text(max_size=12), max_size=30)
 
 
-@given(lines=_LINES, suffix=st.sampled_from([".py", ".md", ".rst", ".txt", ".go"]))
+@given(lines=_LINES, suffix=st.sampled_from(
+    [".py", ".md", ".rst", ".txt", ".go", ".rs", ".js", ".ts", ".java", ".c"]))
 @settings(max_examples=200, deadline=None)
 def test_every_passage_quotes_its_lines_exactly_whatever_the_file(
         lines: list[str], suffix: str) -> None:
