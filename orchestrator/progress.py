@@ -22,6 +22,7 @@ PLAIN_KINDS = {
     "task.requeued": "requeued",
     "task.cancelled": "cancelled",
     "worker.crashed": "crashed",
+    "skill.load_failed": "skill file failed",
     WORKER_WANTED: "waiting",
 }
 
@@ -57,6 +58,8 @@ def describe(message: Message) -> str | None:
         return f"tasks {body['task_ids']} cancelled: {body['reason']}"
     if message.kind == WORKER_WANTED:
         return f"waiting for a worker of role {body.get('role')!r}: {body.get('hint', '')}"
+    if message.kind == "skill.load_failed":
+        return f"worker {body['worker']}: {error_headline(body['error'])}"
     if message.kind == "worker.crashed":
         return f"worker {body['worker']} {body['reason']}; released {body['released']}"
     if message.kind == "task.failed":

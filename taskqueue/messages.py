@@ -130,6 +130,15 @@ class WorkerCrashed(Body):
     reason: str = ""
 
 
+class SkillLoadFailed(Body):
+    """A skill file a worker reloaded failed to load; its last good version, if any, stays."""
+
+    kind: ClassVar[str] = "skill.load_failed"
+    worker: str
+    origin: str
+    error: str
+
+
 class BlackboardWritten(Body):
     kind: ClassVar[str] = "blackboard.written"
     session_id: str
@@ -154,6 +163,7 @@ BODY_TYPES: dict[str, type[Body]] = {
         WorkerHeartbeat,
         WorkerStopped,
         WorkerCrashed,
+        SkillLoadFailed,
         BlackboardWritten,
     )
 }

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blackboard import Blackboard
@@ -26,6 +27,7 @@ from skills import (
 )
 from skills.roles import goes_on_when_budget_spent
 from taskqueue import (
+    WORKERS_CHANNEL,
     DiskFull,
     StoreError,
     Task,
@@ -35,6 +37,7 @@ from taskqueue import (
     WorkerStatus,
     open_store,
 )
+from taskqueue.messages import SkillLoadFailed
 from worker import outcome
 from worker.completions import CompletionBatcher
 from worker.config import WorkerConfig, new_worker_id
@@ -147,11 +150,25 @@ class Worker:
                 if claimed:
                     # Skill files edited since the last claim are reloaded before the
                     # tasks start (not on every wake-up: that is a directory scan).
-                    self._registry.refresh()
+                    if changed := self._registry.refresh():
+                        await self._announce_load_failures(changed)
                     for task in claimed:
                         self._start(task)
                     continue
             await self._wait_for_work(seen, can_claim=free > 0)
+
+    async def _announce_load_failures(self, changed: list[Path]) -> None:
+        """Say on the bus which reloaded skill files failed (the registry has logged them,
+        and kept their last good version): `run` and `watch` show it."""
+        origins = {str(path) for path in changed}
+        for failure in self._registry.failures:
+            if failure.origin not in origins:
+                continue
+            body = SkillLoadFailed(worker=self.id, origin=failure.origin, error=failure.error)
+            try:
+                await self._store.publish(WORKERS_CHANNEL, body, sender=self.id)
+            except StoreError as exc:
+                logger.warning("could not announce a skill load failure: %s", exc)
 
     async def _wait_for_work(self, seen: int, *, can_claim: bool) -> None:
         self._slot_freed.clear()

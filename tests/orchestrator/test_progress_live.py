@@ -8,7 +8,8 @@ import time
 from collections import Counter
 
 from orchestrator.follow import Progress
-from orchestrator.progress import LiveRenderer, clock
+from orchestrator.progress import LiveRenderer, clock, describe
+from taskqueue import WORKERS_CHANNEL, Message
 
 
 def progress_of(**counts: int) -> Progress:
@@ -39,3 +40,12 @@ def test_the_final_state_is_drawn_even_within_the_interval() -> None:
 def test_a_time_past_an_hour_shows_the_hours() -> None:
     assert [clock(s) for s in (0, 59.9, 61, 3599, 3725)] == [
         "00:00", "00:59", "01:01", "59:59", "1:02:05"]
+
+
+def test_a_skill_file_that_failed_to_reload_is_one_line_naming_the_worker() -> None:
+    error = "/s/slow.py:1: failed to import: SyntaxError; the last good version stays loaded"
+    message = Message(id=7, time=0.0, channel=WORKERS_CHANNEL, kind="skill.load_failed",
+                      sender="w1", body={"worker": "w1", "origin": "/s/slow.py",
+                                         "error": error})
+
+    assert describe(message) == f"worker w1: {error}"

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from support.swarm_processes import open_swarm
-from taskqueue import NewTask, TaskStatus
+from taskqueue import WORKERS_CHANNEL, NewTask, TaskStatus
 
 VERSIONED = """
     class Versioned:
@@ -37,3 +37,7 @@ async def test_syntax_error_saved_over_a_skill_leaves_its_last_good_version_runn
         log = "".join(p.read_text() for p in swarm.worker_logs())
         assert f"{path}:1: failed to import: SyntaxError" in log
         assert "the last good version stays loaded (versioned)" in log
+        said = [m.body for m in await swarm.store.read([WORKERS_CHANNEL], after=0, limit=1000)
+                if m.kind == "skill.load_failed"]
+        assert [(b["worker"], b["origin"]) for b in said] == [(worker.worker_id, str(path))]
+        assert "the last good version stays loaded (versioned)" in said[0]["error"]
