@@ -19,12 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.supervisor_config import (
-    HARD_MEMORY_FACTOR,
-    SupervisorConfig,
-    worker_argv,
-    worker_log_path,
-)
+from orchestrator.supervisor_config import SupervisorConfig, worker_argv, worker_log_path
 from orchestrator.unserved_roles import WORKER_WANTED, serving_workers
 from taskqueue import (
     HUMAN_ROLE,
@@ -38,6 +33,7 @@ from taskqueue import (
     session_channel,
 )
 from taskqueue.messages import WorkerCrashed
+from worker.config import HARD_MEMORY_FACTOR
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
 from worker.output_log import cap_bytes, rotate_log_if_full
 from worker.vitals import rss_mb_of

@@ -32,11 +32,6 @@ HEARTBEAT_TIMEOUT_S = 10.0
 WORKER_WAIT_S = 600.0
 """How long the tasks of a role without workers wait for one started by hand."""
 
-HARD_MEMORY_FACTOR = 2.0
-"""A worker past this many times its `max_rss_mb` is killed at once: past `max_rss_mb`
-it only stops claiming and lets its tasks finish, which a skill that keeps growing would
-use to take the machine's memory."""
-
 
 class SupervisorConfig(BaseModel):
     """Which workers to keep alive and how to watch them."""

@@ -24,6 +24,11 @@ def option_flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+HARD_MEMORY_FACTOR = 2.0
+"""A worker past this many times its `max_rss_mb` is ended at once (by its supervisor, or
+by itself when it has none): past `max_rss_mb` it only stops claiming and lets its tasks
+finish, which a skill that keeps growing would use to take the machine's memory."""
+
 class WorkerSettings(BaseModel):
     """How a worker paces itself, each setting with its one default.
 

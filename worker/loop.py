@@ -40,7 +40,7 @@ from taskqueue import (
 from taskqueue.messages import SkillLoadFailed
 from worker import outcome
 from worker.completions import CompletionBatcher
-from worker.config import WorkerConfig, new_worker_id
+from worker.config import HARD_MEMORY_FACTOR, WorkerConfig, new_worker_id
 from worker.exit_codes import EXIT_DISK_FULL, EXIT_RECYCLE, EXIT_STOPPED
 from worker.vitals import (
     end_me_if_blocked_for,
@@ -296,9 +296,27 @@ class Worker:
                 self._out_of_space(str(exc))
             except Exception:
                 logger.exception("heartbeat failed; trying again next beat")
+            if self.config.parent_pid is None and memory > self._hard_memory_limit:
+                await self._leave_past_memory_limit(memory)
             if memory > self.config.max_rss_mb and not self._stopping.is_set():
                 self._recycle(f"memory {memory:.0f} MB passed the ceiling "
                               f"{self.config.max_rss_mb:.0f} MB")
+
+    @property
+    def _hard_memory_limit(self) -> float:
+        return HARD_MEMORY_FACTOR * self.config.max_rss_mb
+
+    async def _leave_past_memory_limit(self, memory: float) -> None:
+        """With no supervisor to kill it (started by hand), a worker past the hard limit
+        gives its tasks back with the reason, the attempt counted, and ends at once: its
+        skills would not stop growing for a grace period."""
+        reason = (f"worker {self.id} passed the memory limit ({memory:.0f} MB resident, over "
+                  f"{self._hard_memory_limit:.0f} MB: {HARD_MEMORY_FACTOR:g} x max_rss_mb) "
+                  "and ended itself")
+        logger.error("%s", reason)
+        with contextlib.suppress(StoreError):
+            await self._store.release_worker(self.id, reason)
+        os._exit(EXIT_RECYCLE)
 
     async def _end_me_if_blocked(self) -> None:
         """Renew the kernel's deadline at every turn of the loop; once stopping, leave it
