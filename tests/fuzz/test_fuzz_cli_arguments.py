@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from orchestrator import cli
 from orchestrator.dashboard.app import create_app
 from orchestrator.dashboard.settings import DashboardSettings
-from orchestrator.workspace import Workspace
+from orchestrator.workspace import STORE_ENV, Workspace
 from support.cli import cli_env
 from support.dashboard import CHANGE, ORIGIN
 from support.fuzzing import FUZZ
@@ -39,10 +39,13 @@ TEXT_SLOTS = [
     ["run", "x", "--workers", "{}"], ["run", "x", "--workers", "r={}"],
     ["run", "x", "--timeout", "{}"],
     ["dashboard", "--port", "{}"], ["dashboard", "--host", "{}"], ["dashboard", "--token", "{}"],
+    ["serve", "--workers", "{}"], ["serve", "--workers", "r={}"], ["serve", "--skills-dir", "{}"],
+    ["--store", "{}", "sessions"],
 ]
 NUMBER_SLOTS = [
     ["answer", "{}", "yes"], ["cancel", "--task", "{}"], ["watch", "feed", "--after", "{}"],
     ["run", "x", "--workers", "r={}"], ["dashboard", "--port", "{}"],
+    ["serve", "--workers", "r={}"],
 ]
 NOT_UTF8 = st.builds(lambda before, byte, after: f"{before}{chr(0xDC00 + byte)}{after}",
                      st.text(st.characters(codec="ascii"), max_size=4),
@@ -51,7 +54,8 @@ HUGE = st.integers(2**63, 10**40).map(str)
 
 
 def refused_in_one_line(ws: Workspace, argv: list[str]) -> None:
-    result = CliRunner().invoke(cli.main, [*argv, "--home", str(ws.home)]
+    # `--store` is handed on to child processes in $SWARM_STORE: unset again after each.
+    result = CliRunner(env={STORE_ENV: None}).invoke(cli.main, [*argv, "--home", str(ws.home)]
                                 if "--home" not in argv else argv)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception

@@ -109,7 +109,9 @@ async def test_skill_child_that_ignores_sigterm_is_gone_once_its_worker_stops(
             worker = await swarm.start_worker("r")
         else:
             supervisor = await swarm.supervise({"r": 1})
-        await swarm.wait_until(pid_file.exists, what="the skill to start its child")
+        # The file exists a moment before the pid is in it.
+        await swarm.wait_until(lambda: pid_file.exists() and pid_file.read_text() != "",
+                               what="the skill to start its child")
         child = int(pid_file.read_text())
         assert pid_alive(child)
 
