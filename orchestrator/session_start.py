@@ -3,6 +3,7 @@ resume can finish if start-up is cut short."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.agents.settings import AGENT_SKILL
 from skills.commands.skill import REPO_KEY, CommandSkill
+from skills.corpus_snapshots import upload_snapshot
 from skills.isolation import ChildCheck
 from skills.offline import CorpusError, CorpusIndex
+from skills.offline.snapshot import build_manifest
 from skills.roles import DEFAULT_SKILL_FOR_ROLE, PLANNER, RESEARCHER
 from skills.writing.plan_md import render_plan_md
 from taskqueue import HUMAN_ROLE, NewTask, Session, Store, SwarmError
@@ -30,6 +33,9 @@ class RunOptions(BaseModel):
 
     corpus: Path | None = None
     index: Path | None = None
+    # The corpus as a snapshot in the store (skills/corpus_snapshots.py), when the
+    # blackboard goes through it: workers on other hosts read that, not `corpus`.
+    corpus_snapshot: str | None = None
     plan: Path | None = None
     workers: dict[str, int] = Field(default_factory=dict)
     skills_dirs: list[Path] = Field(default_factory=list)
@@ -139,9 +145,24 @@ def _index_corpus(corpus: Path, index: Path) -> None:
 async def create_session(
     ws: Workspace, store: Store, request: str, options: RunOptions
 ) -> Session:
+    options = await share_corpus(ws, store, options)
     session = await store.create_session(request, options.model_dump(mode="json"))
     await ensure_started(ws, store, session)
     return session
+
+
+async def share_corpus(ws: Workspace, store: Store, options: RunOptions) -> RunOptions:
+    """With a blackboard through the store, put the corpus in it as a snapshot (only the
+    files it lacks) and record the snapshot's hash in the options."""
+    if not ws.board_through_store or options.corpus is None or options.index is None:
+        return options
+    corpus = options.corpus
+    try:
+        manifest = await asyncio.to_thread(build_manifest, CorpusIndex(options.index, corpus))
+        snapshot = await upload_snapshot(store, corpus, manifest)
+    except (CorpusError, OSError) as exc:
+        raise CorpusProblem(f"--corpus: it cannot be shared through the store ({exc})") from exc
+    return options.model_copy(update={"corpus_snapshot": snapshot})
 
 
 async def ensure_started(ws: Workspace, store: Store, session: Session) -> None:
@@ -170,7 +191,8 @@ def render_context(session: Session, options: RunOptions) -> str:
         "## Options", "",
         f"- session: `{session.id}`",
         f"- started: {started}",
-        f"- corpus: `{options.corpus}`",
+        f"- corpus: `{options.corpus}`"
+        + (f" (snapshot `{options.corpus_snapshot[:12]}`)" if options.corpus_snapshot else ""),
         f"- plan: {'`' + str(options.plan) + '`' if options.plan else 'the offline planner'}",
     ]
     if options.review:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import json
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -13,6 +14,9 @@ from blackboard import Blackboard, FrontMatter
 from skills.llm import ChatModel
 from taskqueue import NewTask, Store, SwarmError, Task, session_channel
 from taskqueue.messages import BODY_TYPES, BlackboardWritten
+
+if TYPE_CHECKING:
+    from skills.corpus_snapshots import SnapshotCorpora
 
 MAX_NOTE_CHARS = 1_000
 """A progress note longer than this is cut, with `NOTE_CUT` at its end: it is stored in
@@ -101,8 +105,10 @@ class TaskContext:
     def __init__(
         self, store: Store, task: Task, *, worker_id: str, skill: str, board: Blackboard,
         llm: ChatModel | None = None, board_shared: bool = False,
+        corpora: SnapshotCorpora | None = None,
     ) -> None:
         self._store = store
+        self._corpora = corpora
         self._task = task
         self._worker_id = worker_id
         self._cancelled = False
@@ -127,6 +133,14 @@ class TaskContext:
 
     def mark_cancelled(self) -> None:
         self._cancelled = True
+
+    async def corpus_paths(self, corpus: str, index: str) -> tuple[Path, Path]:
+        """Where this host reads the corpus directory and index file the task names: the
+        session's corpus snapshot, built here from the store, on a host that shares only
+        the store; else the paths as given."""
+        if self._corpora is None:
+            return Path(corpus), Path(index)
+        return await self._corpora.locate(self.session_id, corpus, index)
 
     async def progress(self, fraction: float, note: str = "") -> None:
         self._fraction = fraction

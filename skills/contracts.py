@@ -9,6 +9,7 @@ blackboard for it. A swarm-aware skill has `async def execute(self, ctx)` and ge
 from __future__ import annotations
 
 import builtins
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
@@ -66,6 +67,7 @@ class SwarmContext(Protocol):
     async def enqueue_plan(self, tasks: list[NewTask]) -> list[int]: ...
     async def session_tasks(self) -> list[Task]: ...
     async def checkpoint(self, state: Any) -> None: ...
+    async def corpus_paths(self, corpus: str, index: str) -> tuple[Path, Path]: ...
 
 
 class SwarmSkill:

@@ -52,6 +52,10 @@ class UnknownTask(SwarmError):
     """No task has that id."""
 
 
+class InvalidBlob(SwarmError):
+    """A blob was refused: its content's sha256 is not the hash it was given under."""
+
+
 def error_headline(error: str | None) -> str:
     """The line of a recorded error that says what went wrong (a traceback's last line),
     or "" when nothing was recorded."""

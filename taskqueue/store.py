@@ -8,7 +8,7 @@ readers keep. docs/interfaces.md describes the protocol; docs/design.md why it i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from taskqueue.messages import Body, Message
@@ -287,6 +287,24 @@ class Store(Protocol):
     ) -> list[BoardFileCopy]:
         """Up to `limit` files of the session whose sequence number is above `after`, by
         sequence number: each path once, as last put ([] for an unknown session)."""
+        ...
+
+    # content-addressed blobs (a corpus snapshot's files), for hosts that share only the store
+
+    async def missing_blobs(self, hashes: Sequence[str]) -> set[str]:
+        """The hashes among `hashes` whose content the store does not hold (a string that
+        is not a sha256 in lowercase hex never names a content held)."""
+        ...
+
+    async def put_blobs(self, blobs: Mapping[str, bytes]) -> int:
+        """Keep each content under its key, the sha256 of its bytes in lowercase hex, all
+        or none; how many were not held before. Idempotent: a content already held is
+        not written again. Raises `InvalidBlob`, keeping nothing, when a content's sha256
+        is not its key. Contents are never deleted (no message)."""
+        ...
+
+    async def get_blobs(self, hashes: Sequence[str]) -> dict[str, bytes]:
+        """The contents held for `hashes`, by hash; a hash not held is left out."""
         ...
 
     # the model server: limits shared by every process of a workspace, usage per session

@@ -25,6 +25,7 @@ from skills import (
     UnknownSkill,
     run_skill,
 )
+from skills.corpus_snapshots import SnapshotCorpora
 from skills.roles import goes_on_when_budget_spent
 from taskqueue import (
     WORKERS_CHANNEL,
@@ -101,6 +102,9 @@ class Worker:
             self.config.store_url, sender=self.id, retry=self.config.retry_policy())
         self._store = store
         self._completions = CompletionBatcher(store)
+        # A host that shares only the store reads the sessions' corpora as snapshots.
+        self._corpora = (SnapshotCorpora(store, self.config.home)
+                         if self.config.board_through_store else None)
         if self._llm_config is not None:
             # Imported here: only a worker with a model pays for the HTTP client's import.
             from skills.llm.endpoint import ModelEndpoint
@@ -200,7 +204,8 @@ class Worker:
     def _context(self, task: Task, skill_name: str) -> TaskContext:
         context = TaskContext(self._store, task, worker_id=self.id, skill=skill_name,
                               board=self._board_for(task.session_id),
-                              board_shared=self.config.board_through_store)
+                              board_shared=self.config.board_through_store,
+                              corpora=self._corpora)
         if self._model is not None:
             context.llm = self._model.for_task(task, context.progress_note)
         return context

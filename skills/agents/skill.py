@@ -52,10 +52,9 @@ class Agent(SwarmSkill):
         if ctx.llm is None:
             raise Fail("agent: no model is configured ([llm] base_url or SWARM_LLM_BASE_URL); "
                        "an agent cannot work offline")
-        context = ToolContext(
-            task=ctx, settings=self.settings, agent_roles=self.agent_roles,
-            corpus=Path(given.corpus) if given.corpus else None,
-            index=Path(given.index) if given.index else None, depth=given.spawn_depth)
+        corpus, index = await _corpus_of(ctx, given)
+        context = ToolContext(task=ctx, settings=self.settings, agent_roles=self.agent_roles,
+                              corpus=corpus, index=index, depth=given.spawn_depth)
         trace = Trace(ctx, self.settings.max_steps)
         try:
             outcome = await run_agent(ctx.llm, given.goal, self.tools, context, trace)
@@ -81,3 +80,11 @@ def agent_for_role(role: str, settings: AgentSettings, tools: dict[str, Tool],
     return type(f"Agent_{role}", (Agent,), {
         "__module__": __name__, "settings": settings, "tools": tools,
         "agent_roles": agent_roles})
+
+
+async def _corpus_of(ctx: SwarmContext, given: AgentInput) -> tuple[Path | None, Path | None]:
+    """The corpus and index the agent's tools read on this host (`ctx.corpus_paths`)."""
+    if given.corpus and given.index:
+        return await ctx.corpus_paths(given.corpus, given.index)
+    return (Path(given.corpus) if given.corpus else None,
+            Path(given.index) if given.index else None)

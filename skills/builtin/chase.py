@@ -42,11 +42,12 @@ class ChaseInput(BaseModel):
     depth: int = Field(default=2, ge=1, le=3)
 
 
-def run_chase(given: ChaseInput) -> ChaseResult:
-    found = search_corpus(Path(given.index), Path(given.corpus), given.question, given.limit)
+def run_chase(given: ChaseInput, corpus: Path, index: Path) -> ChaseResult:
+    """The chase of `given`, on the corpus and index this host reads."""
+    found = search_corpus(index, corpus, given.question, given.limit)
     limits = ChaseLimits(per_research=given.budget, depth=given.depth)
-    return chase(CorpusIndex(Path(given.index), Path(given.corpus)), found, limits,
-                 given.budget, question_terms(given.question))
+    return chase(CorpusIndex(index, corpus), found, limits, given.budget,
+                 question_terms(given.question))
 
 
 class Chase(SwarmSkill):
@@ -59,7 +60,8 @@ class Chase(SwarmSkill):
     async def execute(self, ctx: SwarmContext) -> SkillResult:
         given = params_of(ctx, ChaseInput)
         await ctx.progress(0.0, f"chasing definitions for: {given.question}")
-        result = await asyncio.to_thread(run_chase, given)
+        corpus, index = await ctx.corpus_paths(given.corpus, given.index)
+        result = await asyncio.to_thread(run_chase, given, corpus, index)
         if not result.passages:
             await ctx.progress(1.0, "no identifier to chase")
             return SkillResult(summary=f"{given.question}: nothing to chase",

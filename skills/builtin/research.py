@@ -3,7 +3,8 @@ With a model, also its answer to the sub-question from those passages, citing th
 
 The orchestrator builds the corpus index before the session starts and passes its path;
 an index file that is missing (deleted, or a worker started on another machine's
-workspace) is rebuilt here, since it is only a cache of the corpus.
+workspace) is rebuilt here, since it is only a cache of the corpus. On a host that
+shares only the store, `ctx.corpus_paths` gives the session's corpus snapshot instead.
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ class Research(SwarmSkill):
             raise Fail(f"research: {absent} missing: the task must name the corpus "
                        "directory and its index file (the planner passes both)")
         await ctx.progress(0.0, f"searching the corpus: {given.question}")
+        corpus, index = await ctx.corpus_paths(given.corpus, given.index)
         passages = await asyncio.to_thread(
-            search_corpus, Path(given.index), Path(given.corpus), given.question, given.limit)
+            search_corpus, index, corpus, given.question, given.limit)
         strength = evidence_strength(passages, question_terms(given.question))
         citations = list(dict.fromkeys(p.citation for p in passages))
         answer, note = await answer_from_passages(ctx, given.question, passages)

@@ -158,7 +158,7 @@ class CorpusIndex:
         ``sqlite3.Error`` when the index file itself cannot be written.
         """
         root = self.root.absolute()
-        walk = walk_corpus(root, self.max_files, self.max_file_bytes, self._own_files())
+        walk = walk_corpus(root, self.max_files, self.max_file_bytes, self.own_files())
         stats = IndexStats()
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")  # one refresher at a time, see module docstring
@@ -242,7 +242,7 @@ class CorpusIndex:
             _set_up(db)
             yield db
 
-    def _own_files(self) -> set[Path]:
+    def own_files(self) -> set[Path]:
         """The index database and its side files, never to be indexed themselves."""
         db = self.index_db.absolute()
         return {db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}

@@ -16,7 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SKIPPED_DIRS", "CorpusError", "CorpusFile", "CorpusWalk", "read_text", "walk_corpus"]
+__all__ = [
+    "SKIPPED_DIRS", "CorpusError", "CorpusFile", "CorpusWalk", "read_text", "read_text_bytes",
+    "walk_corpus",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -129,15 +132,22 @@ def read_text(path: Path, max_bytes: int) -> str | None:
     Binary means a NUL byte in the first ``BINARY_SNIFF_BYTES``. Raises ``OSError``
     when the file cannot be read.
     """
+    data = read_text_bytes(path, max_bytes)
+    return None if data is None else data.decode("utf-8").removeprefix("\ufeff")
+
+
+def read_text_bytes(path: Path, max_bytes: int) -> bytes | None:
+    """A file's bytes when ``read_text`` would read it as text, else None; raises
+    ``OSError`` when the file cannot be read."""
     with path.open("rb") as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes or b"\0" in data[:BINARY_SNIFF_BYTES]:
         return None  # it grew past the limit since it was listed, or it is binary
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return text.removeprefix("\ufeff")
+    return data
 
 
 def _skip_dir(parent: str, name: str) -> bool:

@@ -11,7 +11,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -43,6 +43,7 @@ from taskqueue.models import (
     WorkerInfo,
     WorkerStatus,
 )
+from taskqueue.redis.blobs import RedisBlobs
 from taskqueue.redis.codec import tasks_from_dumps, worker_fields
 from taskqueue.redis.llm_limits import LlmLimits
 from taskqueue.redis.news import StreamNews
@@ -64,10 +65,11 @@ class RedisStore:
     """
 
     def __init__(
-        self, client: aioredis.Redis, news: StreamNews, *, where: str, sender: str,
-        clock: Clock, retry: RetryPolicy, rng: Callable[[], float],
+        self, client: aioredis.Redis, news: StreamNews, blobs: RedisBlobs, *, where: str,
+        sender: str, clock: Clock, retry: RetryPolicy, rng: Callable[[], float],
     ) -> None:
         self._client = client
+        self._blobs = blobs
         self._news = news
         self._where = where
         self._clock = clock
@@ -92,7 +94,8 @@ class RedisStore:
         except BaseException:
             await client.aclose()
             raise
-        return cls(client, news, where=where, sender=sender, clock=clock,
+        blobs = RedisBlobs.connect(url, password, KEY_PREFIX, where)
+        return cls(client, news, blobs, where=where, sender=sender, clock=clock,
                    retry=retry or RetryPolicy(), rng=rng)
 
     async def __aenter__(self) -> RedisStore:
@@ -106,6 +109,7 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._news.close()
+        await self._blobs.close()
         await self._client.aclose()
 
     async def flush(self) -> None:
@@ -312,6 +316,17 @@ class RedisStore:
     ) -> list[BoardFileCopy]:
         return await guarded(self._where,
                              lambda: self._reads.board_files(session_id, after, limit))
+
+    # content-addressed blobs
+
+    async def missing_blobs(self, hashes: Sequence[str]) -> set[str]:
+        return await self._blobs.missing(hashes)
+
+    async def put_blobs(self, blobs: Mapping[str, bytes]) -> int:
+        return await self._blobs.put(blobs)
+
+    async def get_blobs(self, hashes: Sequence[str]) -> dict[str, bytes]:
+        return await self._blobs.get(hashes)
 
     # the model server
 

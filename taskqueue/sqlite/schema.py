@@ -124,6 +124,14 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE UNIQUE INDEX blackboard_files_seq ON blackboard_files(session_id, seq);
     """,
+    # 4 -> 5: content-addressed blobs (the files of corpus snapshots), kept by sha256. A
+    # rowid table: SQLite keeps large rows better in one than in a WITHOUT ROWID table.
+    """
+    CREATE TABLE blobs (
+        sha256   TEXT PRIMARY KEY,
+        content  BLOB NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +30,7 @@ from taskqueue.models import (
     WorkerStatus,
 )
 from taskqueue.retry import RetryPolicy
+from taskqueue.sqlite.blobs import Blobs
 from taskqueue.sqlite.board_files import BoardFiles
 from taskqueue.sqlite.bus import Bus
 from taskqueue.sqlite.connection import Database
@@ -62,6 +63,7 @@ class SqliteStore:
         self._bus = Bus(shared)
         self._llm = LlmLimits(shared)
         self._board_files = BoardFiles(shared)
+        self._blobs = Blobs(shared)
         self._news = News(db.path)
         db.after_commit = self._news.notify
 
@@ -222,6 +224,17 @@ class SqliteStore:
         self, session_id: str, after: int = 0, limit: int = 100
     ) -> list[BoardFileCopy]:
         return await self._board_files.after(session_id, after, limit)
+
+    # content-addressed blobs
+
+    async def missing_blobs(self, hashes: Sequence[str]) -> set[str]:
+        return await self._blobs.missing(hashes)
+
+    async def put_blobs(self, blobs: Mapping[str, bytes]) -> int:
+        return await self._blobs.put(blobs)
+
+    async def get_blobs(self, hashes: Sequence[str]) -> dict[str, bytes]:
+        return await self._blobs.get(hashes)
 
     # the model server
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -52,31 +54,52 @@ async def flushed(redis_url: str) -> None:
         await store.flush()
 
 
+def cited_files(text: str) -> set[str]:
+    """The corpus files a report cites, as `[path:lines]`."""
+    return set(re.findall(r"\[([\w./-]+\.\w+):\d+(?:-\d+)?\]", text))
+
+
 @pytest.mark.slow
 async def test_run_without_workers_is_served_by_a_host_with_another_home(
     redis_url: str, tmp_path: Path, request: pytest.FixtureRequest,
 ) -> None:
     await flushed(redis_url)
-    serving_home = request.getfixturevalue("served_host")
     home = tmp_path / "orchestrator-host"
+    corpus = tmp_path / "orchestrator-corpus"
+    shutil.copytree(REPO / "corpus", corpus)
 
-    finished = await asyncio.to_thread(
-        subprocess.run,
-        swarm(redis_url, "run", "How do leases work?", "--no-workers",
-              "--corpus", str(REPO / "corpus"), "--home", str(home)),
-        capture_output=True, text=True, timeout=HANG_S, cwd=REPO, check=False)
+    running = await asyncio.to_thread(
+        subprocess.Popen, swarm(redis_url, "run", "How do leases work?", "--no-workers",
+                                "--corpus", str(corpus), "--home", str(home)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    # The session id is printed once the corpus is in the store and the tasks queued;
+    # only then does the serving host start, and the corpus is gone from this disk: the
+    # serving host can read it only from the store.
+    session_id = (await asyncio.to_thread(running.stdout.readline)).strip()  # type: ignore[union-attr]
+    shutil.rmtree(corpus)
+    serving_home = request.getfixturevalue("served_host")
+    try:
+        out, err = await asyncio.to_thread(running.communicate, timeout=HANG_S)
+    finally:
+        running.kill()
     listed = await asyncio.to_thread(
         subprocess.run, swarm(redis_url, "workers", "--home", str(home), "--json"),
         capture_output=True, text=True, timeout=HANG_S, cwd=REPO, check=False)
 
-    assert finished.returncode == 0, finished.stderr[-2000:]
-    report = Path(finished.stdout.strip().splitlines()[-1])
-    assert report.is_relative_to(home)
-    assert report.read_text().strip()
+    assert running.returncode == 0, err[-2000:]
+    report = Path(out.strip().splitlines()[-1])
+    assert report.is_relative_to(home / "blackboard" / session_id)
+    cited = cited_files(report.read_text())
+    assert cited, "the report cites no corpus file"
+    assert all((REPO / "corpus" / path).is_file() for path in cited), cited
+    # The serving host built the snapshot under its own home and searched that.
+    [snapshot] = (serving_home / "corpus").iterdir()
+    assert snapshot_files(snapshot) == snapshot_files(REPO / "corpus")
+    assert (serving_home / "index" / f"snapshot-{snapshot.name}.db").is_file()
     # The run started no worker: every worker log is the serving host's.
     assert not list((home / "logs").glob("*.log"))
     assert list((serving_home / "logs").glob("all-*.log"))
-    [session_dir] = (serving_home / "blackboard").iterdir()
+    session_dir = serving_home / "blackboard" / session_id
     served = {p.relative_to(session_dir) for p in session_dir.rglob("*.md")}
     assert served, "the workers wrote nothing"
     for relative in served:
@@ -86,3 +109,9 @@ async def test_run_without_workers_is_served_by_a_host_with_another_home(
     assert {w["role"] for w in workers} == {role.name for role in ROLES}
     assert {w["host"] for w in workers} == {socket.gethostname()}
     assert all(w["pid"] > 0 and w["session_id"] is None for w in workers)
+
+
+def snapshot_files(root: Path) -> set[str]:
+    """The corpus files a snapshot holds (the text files the index reads)."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")
+            if p.is_file() and not p.name.startswith(".")}

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from support.blobs_contract import BlobsContract
 from support.board_files_contract import BoardFilesContract
 from support.clock import FakeClock
 from taskqueue import (
@@ -175,7 +176,7 @@ def invalid_plans() -> list[Any]:
     ]
 
 
-class StoreContract(BoardFilesContract):
+class StoreContract(BoardFilesContract, BlobsContract):
     """The behaviour every `Store` must have; subclass it and provide `store`."""
 
     @pytest.fixture
