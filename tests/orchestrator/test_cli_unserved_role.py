@@ -82,7 +82,9 @@ def test_task_still_without_a_worker_at_the_sessions_timeout_fails_with_that_rea
     result = swarm("run", "Wait for a worker", "--plan", plan, "--corpus", SAMPLE_CORPUS,
                    "--workers", "researcher=0", "--timeout", "2", home=home, timeout=150)
 
-    assert result.returncode == 3, (result.stdout, result.stderr)
+    # Timed out (3); or, when the synthesis ran on what there was within the workers'
+    # grace period, finished with the failed task named (1).
+    assert result.returncode in (1, 3), (result.stdout, result.stderr)
     errors = [str(e) for (e,) in db_rows(
         home, "SELECT error FROM tasks WHERE role = 'researcher'")]
     assert errors == ["no worker of role 'researcher' came before the session's timeout "
