@@ -4,14 +4,15 @@
     python scripts/bench.py --only agents          (the same figures in the suite)
 
 Both parts run agent tasks as a worker does (claimed from a real store, `run_skill` with a
-real `TaskContext` and blackboard, completed), in one process:
+real `TaskContext` and blackboard, completed), in one process (the model server in another):
 
 - per step: a model that answers at once, in-process, calls a tool every step; the time
   between one model call and the next is swarm's own work for a step (the tool's
   dispatch, the trace written to the blackboard, `agent_step` on the bus, progress). Also
   measured with the trace's writes skipped, to show their share. Target: <= 5 ms.
-- efficiency: 256 tasks of 4 steps each against a model server on 127.0.0.1 that answers
-  every call after 200 ms, through the real model client with its shared call slots.
+- efficiency: 256 tasks of 4 steps each against a model server on 127.0.0.1 (a process
+  of its own) that answers every call after 200 ms, through the real model client with
+  its shared call slots.
   `concurrency` tasks run at once (a worker's slots) and the call slots allow as many
   (`max_concurrent`), so the ideal is tasks x steps x 0.2 s / concurrency. Target: >= 80 %.
 """
@@ -22,10 +23,11 @@ import argparse
 import asyncio
 import itertools
 import json
+import multiprocessing
+import queue
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -196,63 +198,66 @@ def completion(messages: list[ChatMessage], steps: int) -> bytes:
 
 class SlowModelServer:
     """An OpenAI-compatible server on 127.0.0.1 that answers every call after `delay_s`,
-    in a thread of its own with its own event loop, so that it never slows the agents."""
+    in a process of its own, so that it shares neither the agents' event loop nor their
+    interpreter lock: the server is never what the figure measures."""
 
     def __init__(self, steps: int, delay_s: float) -> None:
         self.steps = steps
         self.delay_s = delay_s
-        self.calls = 0
         self.port = 0
-        self._ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._calls = multiprocessing.Value("i", 0)
+        self._ports: multiprocessing.Queue[int] = multiprocessing.Queue()
+        self._process = multiprocessing.Process(
+            target=serve_slowly, args=(steps, delay_s, self._calls, self._ports), daemon=True)
 
     def __enter__(self) -> SlowModelServer:
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise BenchFailed("the model server did not start")
+        self._process.start()
+        try:
+            self.port = self._ports.get(timeout=30)
+        except queue.Empty:
+            raise BenchFailed("the model server did not start") from None
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        self._process.terminate()
+        self._process.join(10)
+
+    @property
+    def calls(self) -> int:
+        return int(self._calls.value)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=1024))
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
-        # Idle keep-alive connections are still read: end them, then the loop.
-        pending = asyncio.all_tasks(self._loop)
-        for each in pending:
-            each.cancel()
-        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self._loop.close()
 
-    async def _connection(self, reader: asyncio.StreamReader,
-                          writer: asyncio.StreamWriter) -> None:
+def serve_slowly(steps: int, delay_s: float, calls: Any, ports: Any) -> None:
+    """The server process: answer until terminated."""
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while head := await reader.readuntil(b"\r\n\r\n"):
                 length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
                                if line.lower().startswith(b"content-length:")), 0)
                 body = json.loads(await reader.readexactly(length))
-                await asyncio.sleep(self.delay_s)
-                self.calls += 1
-                answer = completion(body["messages"], self.steps)
+                await asyncio.sleep(delay_s)
+                with calls.get_lock():
+                    calls.value += 1
+                answer = completion(body["messages"], steps)
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                              b"Content-Length: %d\r\n\r\n" % len(answer) + answer)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(connection, "127.0.0.1", 0, backlog=1024)
+        ports.put(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(serve())
 
 
 async def run_many(home: Path, sizes: Sizes, url: str) -> float:
