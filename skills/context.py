@@ -61,6 +61,14 @@ class SessionBlackboard:
         location = self._board.write(path, text, meta)
         return self._written(location.relative_to(self._board.path).as_posix())
 
+    def write_shared(self, path: str, text: str) -> str:
+        """Write a session document that several tasks keep up to date (`plan.md`, whose
+        follow-ups the researchers add): stamped with this worker and skill but no task,
+        so a later task may rewrite it. Returns the path written."""
+        meta = self._base.model_copy(update={"task": None, "attempt": None, "title": None})
+        location = self._board.write(path, text, meta)
+        return self._written(location.relative_to(self._board.path).as_posix())
+
     def write_output(self, folder: str, stem: str, text: str,
                      sources: builtins.list[str] | None = None) -> str:
         """Write under a name unique to this task and attempt; returns the path written."""
