@@ -105,7 +105,8 @@ class Store(Protocol):
         for the new task too (a follow-up that a later stage must not start without): the
         edges are added in the same transaction, and a queued one goes back to blocked
         (announced as `task.blocked`); it is decided again when the new task ends, as
-        for any dependency.
+        for any dependency (a new task cancelled at once, a dependency having failed,
+        cancels the tasks that wait for it unless they run on partial input).
 
         Raises `UnknownSession`; `InvalidTask` for a cycle (one `before` would close: a
         task the new one waits for, down the chain), a self-dependency, an unknown key or

@@ -74,6 +74,12 @@ class QueueModel:
                 first + i, spec.role, spec.priority, spec.max_attempts, spec.run_on_partial,
                 deps, TaskStatus.BLOCKED if deps else TaskStatus.QUEUED,
             )
+            # The tasks that wait for it wait before it is decided: a new task cancelled
+            # at once (a dependency failed) decides them in turn.
+            for waiter in spec.before:
+                task = self.tasks[waiter]
+                task.deps = sorted({*task.deps, first + i})
+                task.status = TaskStatus.BLOCKED
         self.settle([first + i for i, spec in enumerate(specs) if spec.depends_on])
         return [first + i for i in range(len(specs))]
 
@@ -96,10 +102,6 @@ class QueueModel:
                for i in spec.before) or set(spec.before) & self.ancestors(int_deps):
             return None
         [new_id] = self.enqueue([spec])
-        for waiter in spec.before:
-            task = self.tasks[waiter]
-            task.deps = sorted({*task.deps, new_id})
-            task.status = TaskStatus.BLOCKED
         return new_id
 
     def claim(self, worker: str, roles: Iterable[str], limit: int, lease_s: float,
