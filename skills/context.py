@@ -65,6 +65,14 @@ class SessionBlackboard:
         location = self._board.write(path, text, meta)
         return self._written(location.relative_to(self._board.path).as_posix())
 
+    def write_shared(self, path: str, text: str) -> str:
+        """Write a session document that several tasks keep up to date (`plan.md`, whose
+        follow-ups the researchers add): stamped with this worker and skill but no task,
+        so a later task may rewrite it. Returns the path written."""
+        meta = self._base.model_copy(update={"task": None, "attempt": None, "title": None})
+        location = self._board.write(path, text, meta)
+        return self._written(location.relative_to(self._board.path).as_posix())
+
     def write_output(self, folder: str, stem: str, text: str,
                      sources: builtins.list[str] | None = None) -> str:
         """Write under a name unique to this task and attempt; returns the path written."""
@@ -165,15 +173,18 @@ class TaskContext:
         self, *, role: str, skill: str | None = None,
         input: dict[str, Any] | None = None,  # noqa: A002 - the name docs/interfaces.md gives
         priority: int = 0, depends_on: list[int] | None = None, title: str = "",
+        key: str | None = None, before: list[int] | None = None, run_on_partial: bool = False,
     ) -> int:
-        """Add a follow-up task to this session; returns its id."""
+        """Add a follow-up task to this session; returns its id. The tasks in `before`
+        (queued or blocked) wait for it too (`Store.enqueue_plan`)."""
         if not role.strip() or role != role.strip() or not role.isprintable():
             # No worker can be started with such a `--role`: the task would wait forever.
             raise SwarmError(f"ctx.enqueue: role {role!r} is refused: use a word, "
                              "e.g. researcher")
         return await self._store.enqueue(self.session_id, NewTask(
             role=role, skill=skill, input=input or {}, priority=priority,
-            depends_on=list(depends_on or []), title=title,
+            depends_on=list(depends_on or []), title=title, key=key,
+            before=list(before or []), run_on_partial=run_on_partial,
         ))
 
     async def enqueue_plan(self, tasks: list[NewTask]) -> list[int]:

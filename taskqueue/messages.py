@@ -41,6 +41,14 @@ class TaskQueued(Body):
     reason: str = "enqueued"
 
 
+class TaskBlocked(Body):
+    """Queued tasks that wait again: a task enqueued after them must end first."""
+
+    kind: ClassVar[str] = "task.blocked"
+    task_ids: list[int]
+    reason: str
+
+
 class TaskStarted(Body):
     kind: ClassVar[str] = "task.started"
     task_id: int
@@ -152,6 +160,7 @@ BODY_TYPES: dict[str, type[Body]] = {
         SessionCreated,
         SessionFinished,
         TaskQueued,
+        TaskBlocked,
         TaskStarted,
         TaskProgress,
         TaskDone,

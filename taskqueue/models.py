@@ -52,6 +52,8 @@ class NewTask(BaseModel):
 
     `key` names the task within one `enqueue_plan` batch so that `depends_on` can refer to
     it; `depends_on` holds such keys (str) or ids of tasks already in the session (int).
+    `before` holds ids of tasks already in the session, not yet started, that must wait
+    for this one too (a follow-up the synthesis waits for: `Store.enqueue_plan`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -64,6 +66,7 @@ class NewTask(BaseModel):
     # Bounded to SQLite's 64-bit integers.
     priority: int = Field(default=0, ge=-(2**63), le=2**63 - 1)
     depends_on: list[str | int] = Field(default_factory=list)
+    before: list[int] = Field(default_factory=list)
     max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1)
     timeout_s: float | None = Field(default=None, gt=0)
     not_before: float | None = None

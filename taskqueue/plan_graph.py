@@ -54,3 +54,24 @@ def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
                 path.append(nxt)
                 pending.append(sorted(edges.get(nxt, []), reverse=True))
     return None
+
+
+def existing_reach(tasks: Sequence[NewTask]) -> list[set[int]]:
+    """For each task of a checked batch, the ids of tasks already in the session that it
+    depends on directly or through other tasks of the batch: where a search for a cycle
+    that `before` would close starts."""
+    by_key = {t.key: t for t in tasks if t.key is not None}
+    reach: list[set[int]] = []
+    for task in tasks:
+        found: set[int] = set()
+        pending, seen = [task], set()
+        while pending:
+            current = pending.pop()
+            for dep in current.depends_on:
+                if isinstance(dep, int):
+                    found.add(dep)
+                elif dep not in seen:
+                    seen.add(dep)
+                    pending.append(by_key[dep])
+        reach.append(found)
+    return reach

@@ -99,11 +99,21 @@ class Store(Protocol):
 
         `depends_on` names keys of the batch or ids of tasks already in the session. A task
         with dependencies starts blocked, the others queued (announced as `task.queued`);
-        dependencies on tasks that already ended are decided at once. Raises
-        `UnknownSession`; `InvalidTask` for a cycle, a self-dependency, an unknown key or
-        id (another session's ids are unknown), a key used twice in the batch, an input
-        that is not JSON or a `not_before` that is not a number; `DuplicateTaskKey` (an
-        `InvalidTask`) for a key the session already has. An empty batch returns [].
+        dependencies on tasks that already ended are decided at once.
+
+        `before` names ids of tasks already in the session, queued or blocked, that wait
+        for the new task too (a follow-up that a later stage must not start without): the
+        edges are added in the same transaction, and a queued one goes back to blocked
+        (announced as `task.blocked`); it is decided again when the new task ends, as
+        for any dependency (a new task cancelled at once, a dependency having failed,
+        cancels the tasks that wait for it unless they run on partial input).
+
+        Raises `UnknownSession`; `InvalidTask` for a cycle (one `before` would close: a
+        task the new one waits for, down the chain), a self-dependency, an unknown key or
+        id (another session's ids are unknown), a `before` task that is running or has
+        ended, a key used twice in the batch, an input that is not JSON or a `not_before`
+        that is not a number; `DuplicateTaskKey` (an `InvalidTask`) for a key the session
+        already has. An empty batch returns [].
         """
         ...
 

@@ -9,7 +9,7 @@ finds them in the session enqueues nothing again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,8 +63,8 @@ def build_offline_plan(
     `analyze` and a `design` after all the research; a `critique` after both; and a
     `synthesize` after everything, which runs even when some of it failed. With `review`,
     a task of role `human` after the design and the critique holds the synthesis back
-    until a person answers it. With `chase` limits, each research task is followed by a
-    `chase` task (while the session's cap lasts) that the later stages wait for too.
+    until a person answers it. With `chase` limits, each research task gets them, to
+    enqueue its own chases (`chase_follow_ups.py`), which the later stages wait for too.
     """
     def task(name: str, role: str, title: str, depends_on: list[str | int],
              **extra: object) -> NewTask:
@@ -78,13 +78,15 @@ def build_offline_plan(
     def shared() -> dict[str, object]:
         return {"request": request, "questions": list(questions)}
 
+    # The researchers enqueue their chases, which the later stages then wait for too.
+    chasing = ({"chase": chase.model_dump()}
+               if chase and chase.per_research and corpus and index else {})
     research = [
         task(f"research-{i + 1}", RESEARCHER, question, [], priority=len(questions) - i,
-             input={"question": question, "corpus": corpus, "index": index})
+             input={"question": question, "corpus": corpus, "index": index, **chasing})
         for i, question in enumerate(questions)
     ]
-    chases = _chase_tasks(research, chase, task) if chase and corpus and index else []
-    after_research: list[str | int] = [t.key for t in [*research, *chases] if t.key]
+    after_research: list[str | int] = [t.key for t in research if t.key]
     analyze = task("analyze", ANALYST, "Weigh the evidence for each sub-question",
                    after_research, input=shared())
     design = task("design", ARCHITECT, "Outline the answer from the findings",
@@ -101,24 +103,7 @@ def build_offline_plan(
                       [*after_research, key_prefix + "analyze", key_prefix + "design",
                        key_prefix + "critique", *[t.key for t in reviews if t.key]],
                       input=shared(), run_on_partial=True)
-    return [*research, *chases, analyze, design, critique, *reviews, synthesize]
-
-
-def _chase_tasks(research: list[NewTask], limits: ChaseLimits,
-                 task: Callable[..., NewTask]) -> list[NewTask]:
-    """A `chase` after each research task, each with its share of the session's cap."""
-    chases: list[NewTask] = []
-    left = limits.per_session
-    for number, found in enumerate(research, start=1):
-        budget = min(limits.per_research, left)
-        if budget <= 0 or not found.key:
-            break
-        left -= budget
-        chases.append(task(f"chase-{number}", RESEARCHER, f"Chase definitions: {found.title}",
-                           [found.key], skill="chase", priority=found.priority,
-                           run_on_partial=True,
-                           input={**found.input, "budget": budget, "depth": limits.depth}))
-    return chases
+    return [*research, analyze, design, critique, *reviews, synthesize]
 
 
 async def _enqueued_by(ctx: SwarmContext, prefix: str) -> list[Task]:
@@ -165,7 +150,8 @@ class Plan(SwarmSkill):
         else:
             tasks, questions = chosen.tasks, chosen.questions
             note, shown = f"enqueued {len(ids)} tasks", chosen.note
-        path = ctx.blackboard.write(PLAN_FILE, render_plan_md(tasks) + shown)
+        # Shared: the researchers add their follow-ups to it (chase_follow_ups.py).
+        path = ctx.blackboard.write_shared(PLAN_FILE, render_plan_md(tasks) + shown)
         await ctx.progress(1.0, note)
         return SkillResult(summary=f"{len(questions)} sub-questions; {note}", files=[path],
                            data={"questions": questions, "task_ids": ids})

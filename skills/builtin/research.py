@@ -5,6 +5,10 @@ The orchestrator builds the corpus index before the session starts and passes it
 an index file that is missing (deleted, or a worker started on another machine's
 workspace) is rebuilt here, since it is only a cache of the corpus. On a host that
 shares only the store, `ctx.corpus_paths` gives the session's corpus snapshot instead.
+
+With `chase` limits (config `[chase]`, passed by the planner), it then enqueues a `chase`
+for each of up to `per_research` identifiers its passages name, which the tasks waiting
+for this one wait for too (`chase_follow_ups.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 from pathlib import Path
 
 from blackboard.layout import FINDINGS
+from skills.builtin.chase_follow_ups import ChaseRequest, enqueue_chases
 from skills.contracts import Fail, SkillResult, SwarmContext, SwarmSkill
 from skills.offline import CorpusError, CorpusIndex, Passage, evidence_strength
 from skills.offline.identifiers import question_terms
@@ -84,10 +89,15 @@ class Research(SwarmSkill):
             FINDINGS, "research",
             render_findings(given.question, passages, strength, answer, note),
             sources=citations)
+        chases = await enqueue_chases(ctx, ChaseRequest(
+            given.question, given.corpus, given.index, given.limit, passages,
+            {p.citation for p in passages}, given.chase.per_research, 1, given.chase,
+        )) if given.chase else []
         files = len({p.path for p in passages})
         await ctx.progress(1.0, f"{len(passages)} passages from {files} files, "
-                                    f"evidence {strength}")
+                                f"evidence {strength}"
+                                + (f"; {len(chases)} identifiers to chase" if chases else ""))
         return SkillResult(
             summary=f"{given.question}: {strength} evidence, {len(passages)} passages",
             files=[path], data={"question": given.question, "strength": strength,
-                                "citations": citations})
+                                "citations": citations, "chases": chases})

@@ -21,8 +21,8 @@ from .corpus import CorpusIndex, Passage
 from .doc_passages import SECTION_SEPARATOR
 from .passages import is_code_path
 
-__all__ = ["ChaseLimits", "ChaseResult", "Named", "chase", "definitions", "identifiers_named",
-           "nearest_caller"]
+__all__ = ["ChaseLimits", "ChaseResult", "Followed", "Named", "chase", "chaseable",
+           "definitions", "follow", "identifiers_named", "nearest_caller"]
 
 # An identifier worth chasing: snake_case with an underscore inside, camelCase, or a
 # name followed by "(" (a call); short or common names say nothing.
@@ -118,6 +118,49 @@ def nearest_caller(index: CorpusIndex, name: str, definition: Passage) -> Passag
     return best[0] if best else None
 
 
+@dataclass(frozen=True)
+class Followed:
+    """One identifier followed: its definition, and its nearest caller if one calls it."""
+
+    named: Named
+    definition: Passage
+    caller: Passage | None
+
+    @property
+    def passages(self) -> list[Passage]:
+        return [self.definition] + ([self.caller] if self.caller is not None else [])
+
+
+def follow(index: CorpusIndex, named: Named, seen: set[str]) -> Followed | None:
+    """The identifier's nearest definition not among the citations `seen`, and its
+    nearest caller if not `seen` either; None when it has no new definition."""
+    defined = [p for p in _nearest_definitions(index, named) if p.citation not in seen]
+    if not defined:
+        return None
+    caller = nearest_caller(index, named.name, defined[0])
+    # A caller already found (often the very passage that named it) is not found again.
+    return Followed(named, defined[0], None if caller is None or caller.citation in seen
+                    else caller)
+
+
+def chaseable(index: CorpusIndex, found: Sequence[Passage], budget: int,
+              skipped: set[str], seen: set[str]) -> list[Followed]:
+    """Up to ``budget`` identifiers that ``found`` names, each with a definition not yet
+    `seen` (citations, grown with what is followed), in order of first use; never one whose
+    lower-cased name is in ``skipped``."""
+    picked: list[Followed] = []
+    for named in identifiers_named(found):
+        if len(picked) >= budget:
+            break
+        if named.name.lower() in skipped:
+            continue
+        followed = follow(index, named, seen)
+        if followed is not None:
+            seen.update(p.citation for p in followed.passages)
+            picked.append(followed)
+    return picked
+
+
 def chase(index: CorpusIndex, found: Sequence[Passage], limits: ChaseLimits, budget: int,
           searched: Sequence[str] = ()) -> ChaseResult:
     """Follow the identifiers ``found`` names, up to ``budget`` and ``limits.depth``;
@@ -125,21 +168,12 @@ def chase(index: CorpusIndex, found: Sequence[Passage], limits: ChaseLimits, bud
     result = ChaseResult()
     seen = {p.citation for p in found}
     skipped = {term.lower() for term in searched}
-    frontier = [n for n in identifiers_named(found) if n.name.lower() not in skipped]
+    level: Sequence[Passage] = found
     for _ in range(limits.depth):
-        following: list[Passage] = []
-        for named in frontier:
-            if len(result.chased) >= budget:
-                return result
-            defined = [p for p in _nearest_definitions(index, named) if p.citation not in seen]
-            if not defined:
-                continue
-            result.chased.append(named.name)
-            caller = nearest_caller(index, named.name, defined[0])
-            for passage in (defined[0], caller):
-                if passage is not None and passage.citation not in seen:
-                    seen.add(passage.citation)
-                    result.passages.append(passage)
-            following.append(defined[0])
-        frontier = [n for n in identifiers_named(following) if n.name not in result.chased]
+        picked = chaseable(index, level, budget - len(result.chased), skipped, seen)
+        for followed in picked:
+            result.chased.append(followed.named.name)
+            result.passages.extend(followed.passages)
+            skipped.add(followed.named.name.lower())
+        level = [followed.definition for followed in picked]
     return result

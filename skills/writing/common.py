@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
 from skills.contracts import SwarmContext
+from skills.offline.chase import ChaseLimits
 
 __all__ = [
     "DownstreamInput",
@@ -42,7 +43,7 @@ class DownstreamInput(BaseModel):
 
 class ResearchInput(BaseModel):
     """`question` (a plan file may call it `query`), where the corpus and its index are,
-    and how many passages to keep."""
+    how many passages to keep, and how far to chase what they name."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -50,6 +51,8 @@ class ResearchInput(BaseModel):
     corpus: str | None = None
     index: str | None = None
     limit: int = Field(default=5, ge=1, le=50)
+    # How far to chase the identifiers the passages name (config `[chase]`); None: not.
+    chase: ChaseLimits | None = None
 
 
 def params_of(ctx: SwarmContext, model: type[InputModel]) -> InputModel:

@@ -1,6 +1,8 @@
-"""`plan.md`: a plan's tasks as a table, then who waits for whom.
+"""`plan.md`: a plan's tasks as a table, then who waits for whom, then the follow-ups
+that tasks enqueued while the session ran (the researchers' chases).
 
-The planner writes it for its own plans, and the orchestrator for a `--plan` file's.
+The planner writes it for its own plans, and the orchestrator for a `--plan` file's; a
+task that enqueues follow-ups rewrites their section from the store.
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from skills.writing.common import inline
-from taskqueue import NewTask
+from taskqueue import NewTask, Task
 
-__all__ = ["render_plan_md"]
+__all__ = ["FOLLOW_UPS_HEADING", "render_follow_ups", "render_plan_md"]
+
+FOLLOW_UPS_HEADING = "## Follow-ups"
 
 
 def render_plan_md(tasks: Sequence[NewTask]) -> str:
@@ -59,3 +63,22 @@ def _depths(labels: list[str], tasks: Sequence[NewTask]) -> dict[str, int]:
         if not changed:
             break
     return depth
+
+
+def render_follow_ups(tasks: Sequence[Task], skill: str) -> str:
+    """The follow-ups section: each task of the session that runs `skill`, what it runs
+    after, and the tasks that wait for it."""
+    label = {t.id: t.key or f"#{t.id}" for t in tasks}
+    chases = [t for t in tasks if t.skill == skill]
+    waiting = {t.id: [label[w.id] for w in tasks if t.id in w.depends_on] for t in chases}
+    out = [FOLLOW_UPS_HEADING, "",
+           f"{len(chases)} tasks enqueued while the session ran; the tasks in the last "
+           "column wait for them.", "",
+           "| key | role | skill | title | after | before |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for t in chases:
+        after = ", ".join(label.get(d, f"#{d}") for d in t.depends_on) or "—"
+        before = ", ".join(waiting[t.id]) or "—"
+        out.append(f"| {inline(label[t.id])} | {inline(t.role)} | {inline(t.skill or '')} | "
+                   f"{inline(t.title) or '—'} | {inline(after)} | {inline(before)} |")
+    return "\n".join([*out, ""])

@@ -14,6 +14,7 @@ from taskqueue.errors import DuplicateTaskKey, InvalidTask, UnknownSession
 from taskqueue.messages import TaskQueued, session_channel
 from taskqueue.models import NewTask, TaskStatus
 from taskqueue.plan_graph import check_plan_graph
+from taskqueue.sqlite.before import add_waiters, check_before
 from taskqueue.sqlite.codec import to_json
 from taskqueue.sqlite.dependencies import settle
 from taskqueue.sqlite.outbox import Write
@@ -27,13 +28,15 @@ class _SessionColumn(Enum):
 
 
 async def insert_plan(w: Write, session_id: str, tasks: Sequence[NewTask]) -> list[int]:
-    """Insert a batch atomically; `depends_on` holds batch keys or ids in the session."""
+    """Insert a batch atomically; `depends_on` holds batch keys or ids in the session,
+    `before` ids in the session that wait for the new task."""
     cursor = await w.conn.execute("SELECT status FROM sessions WHERE id = ?", (session_id,))
     if await cursor.fetchone() is None:
         raise UnknownSession(f"no session {session_id!r}")
     check_plan_graph(tasks)
     await _check_existing_deps(w.conn, session_id, tasks)
     await _check_keys_are_new(w.conn, session_id, tasks)
+    await check_before(w.conn, session_id, tasks)
 
     first_id = await _next_task_id(w.conn)
     ids_by_key = {t.key: first_id + i for i, t in enumerate(tasks) if t.key is not None}
@@ -53,6 +56,7 @@ async def insert_plan(w: Write, session_id: str, tasks: Sequence[NewTask]) -> li
     await w.conn.executemany(
         "INSERT OR IGNORE INTO task_deps (task_id, depends_on) VALUES (?, ?)", deps
     )
+    await add_waiters(w, session_id, ids, tasks)
     ready = [ids[i] for i, task in enumerate(tasks) if not task.depends_on]
     if ready:
         w.outbox.add(session_channel(session_id), TaskQueued(task_ids=ready))

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from support.before_contract import BeforeContract
 from support.blobs_contract import BlobsContract
 from support.board_files_contract import BoardFilesContract
 from support.clock import FakeClock
@@ -94,6 +95,8 @@ def replay(messages: list[Message]) -> tuple[dict[int, TaskStatus], Counter[int]
         match message.kind:
             case "task.queued":
                 status.update(dict.fromkeys(body["task_ids"], TaskStatus.QUEUED))
+            case "task.blocked":
+                status.update(dict.fromkeys(body["task_ids"], TaskStatus.BLOCKED))
             case "task.cancelled":
                 status.update(dict.fromkeys(body["task_ids"], TaskStatus.CANCELLED))
             case "task.started":
@@ -176,7 +179,7 @@ def invalid_plans() -> list[Any]:
     ]
 
 
-class StoreContract(BoardFilesContract, BlobsContract):
+class StoreContract(BeforeContract, BoardFilesContract, BlobsContract):
     """The behaviour every `Store` must have; subclass it and provide `store`."""
 
     @pytest.fixture
@@ -994,7 +997,7 @@ class StoreContract(BoardFilesContract, BlobsContract):
     async def test_every_change_is_on_the_bus(
         self, store: Store, session: Session, clock: FakeClock
     ) -> None:
-        await store.enqueue_plan(session.id, [
+        plan_id, *_ = await store.enqueue_plan(session.id, [
             NewTask(key="plan", role="planner", priority=9),
             NewTask(key="r1", role="r", depends_on=["plan"]),
             NewTask(key="r2", role="r", depends_on=["plan"], max_attempts=1),
@@ -1003,6 +1006,11 @@ class StoreContract(BoardFilesContract, BlobsContract):
                     run_on_partial=True),
             NewTask(key="strict", role="s", depends_on=["r2"]),
         ])
+        await assert_bus_agrees(store, session.id)
+        await store.enqueue(session.id, NewTask(role="setup", before=[plan_id]))
+        await assert_bus_agrees(store, session.id)
+        setup = await self.claim_one(store, "setup")
+        await store.complete(setup.id, setup.attempt)
         await assert_bus_agrees(store, session.id)
         plan = await self.claim_one(store, "planner")
         await store.complete(plan.id, plan.attempt)

@@ -23,6 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from support.clock import FakeClock
 from support.store_contract import backoff, replay
 from taskqueue import (
+    InvalidTask,
     Message,
     NewTask,
     RetryPolicy,
@@ -73,8 +74,35 @@ class QueueModel:
                 first + i, spec.role, spec.priority, spec.max_attempts, spec.run_on_partial,
                 deps, TaskStatus.BLOCKED if deps else TaskStatus.QUEUED,
             )
+            # The tasks that wait for it wait before it is decided: a new task cancelled
+            # at once (a dependency failed) decides them in turn.
+            for waiter in spec.before:
+                task = self.tasks[waiter]
+                task.deps = sorted({*task.deps, first + i})
+                task.status = TaskStatus.BLOCKED
         self.settle([first + i for i, spec in enumerate(specs) if spec.depends_on])
         return [first + i for i in range(len(specs))]
+
+    def ancestors(self, start: Iterable[int]) -> set[int]:
+        """Every task that `start` waits for, down the chain, and `start` itself."""
+        found: set[int] = set()
+        pending = list(start)
+        while pending:
+            task_id = pending.pop()
+            if task_id not in found:
+                found.add(task_id)
+                pending.extend(self.tasks[task_id].deps)
+        return found
+
+    def enqueue_before(self, spec: NewTask) -> int | None:
+        """A task that `spec.before` waits for; None when the store must refuse it (a
+        `before` task started or ended, or one the new task waits for)."""
+        int_deps = [d for d in spec.depends_on if isinstance(d, int)]
+        if any(self.tasks[i].status not in (TaskStatus.QUEUED, TaskStatus.BLOCKED)
+               for i in spec.before) or set(spec.before) & self.ancestors(int_deps):
+            return None
+        [new_id] = self.enqueue([spec])
+        return new_id
 
     def claim(self, worker: str, roles: Iterable[str], limit: int, lease_s: float,
               now: float) -> list[tuple[int, int]]:
@@ -236,6 +264,23 @@ class QueueMachine(RuleBasedStateMachine):
                                  max_size=2), label="deps")
         task = NewTask(role=role, depends_on=sorted(deps), run_on_partial=partial)
         assert self.run(self.store.enqueue(self.session_id, task)) == self.model.enqueue([task])[0]
+
+    @precondition(lambda self: self.model.tasks)
+    @rule(data=st.data(), role=st.sampled_from("ab"))
+    def enqueue_before_existing(self, data: st.DataObject, role: str) -> None:
+        ids = sorted(self.model.tasks)
+        deps = data.draw(st.sets(st.sampled_from(ids), max_size=1), label="deps")
+        before = data.draw(st.sets(st.sampled_from(ids), min_size=1, max_size=2),
+                           label="before")
+        task = NewTask(role=role, depends_on=sorted(deps), before=sorted(before))
+        expected = self.model.enqueue_before(task)
+        if expected is None:
+            snapshot = self.snapshot()
+            with pytest.raises(InvalidTask):
+                self.run(self.store.enqueue(self.session_id, task))
+            assert self.snapshot() == snapshot, "a refused enqueue changed the queue or bus"
+        else:
+            assert self.run(self.store.enqueue(self.session_id, task)) == expected
 
     @rule(worker=st.sampled_from(WORKERS), roles=st.sampled_from(ROLE_SETS),
           limit=st.integers(1, 3), lease_s=st.sampled_from([1.0, 4.0]))
