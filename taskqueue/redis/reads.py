@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from typing import Any, cast
@@ -46,8 +47,7 @@ class Reads:
         return cast(list[dict[str, str]], await pipe.execute()) if keys else []
 
     async def session(self, session_id: str) -> Session:
-        fields = cast(dict[str, str],
-                      await self._client.hgetall(f"{self._p}session:{session_id}"))
+        fields = await self._hash(f"{self._p}session:{session_id}")
         if not fields:
             raise UnknownSession(f"no session {session_id!r}")
         return session_from_hash(fields)
@@ -111,7 +111,7 @@ class Reads:
         return int(await self._client.get(f"{self._p}seq:message") or 0)
 
     async def usage(self, session_id: str) -> SessionUsage:
-        fields = cast(dict[str, str], await self._client.hgetall(f"{self._p}usage:{session_id}"))
+        fields = await self._hash(f"{self._p}usage:{session_id}")
         per_task: dict[str, dict[str, int]] = {}
         for field, value in fields.items():
             task, name = field.rsplit(":", 1)
@@ -127,6 +127,13 @@ class Reads:
             usage.total.tokens_out += totals.tokens_out
         usage.total.latency_s = sum(s.get("latency_ms", 0) for s in per_task.values()) / 1000
         return usage
+
+
+    async def _hash(self, key: str) -> dict[str, str]:
+        # redis-py 5 (which the `[bench]` peers pin) types the asyncio client's replies as
+        # "awaitable or not"; they always are awaitable here.
+        reply = self._client.hgetall(key)
+        return cast(dict[str, str], await reply if inspect.isawaitable(reply) else reply)
 
 
 def _totals(sums: dict[str, int]) -> UsageTotals:
