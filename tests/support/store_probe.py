@@ -17,14 +17,15 @@ T = TypeVar("T")
 
 
 class StoreProbe:
-    """Questions about the only session of the store at `url`."""
+    """Questions about the only session of the store at `url` (opened read-only: a
+    SQLite file is never created by asking)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
 
     def _ask(self, question: Callable[[Store], Awaitable[T]]) -> T:
         async def asked() -> T:
-            async with await open_store(self.url, sender="test-probe") as store:
+            async with await open_store(self.url, sender="test-probe", read_only=True) as store:
                 return await question(store)
 
         return asyncio.run(asked())
