@@ -180,8 +180,12 @@ class RedisStore:
         if limit < 1 or not roles:
             return []
         now = self._clock()
-        dumps = await self._run("claim", worker_id, limit, text(now + lease_s),
-                                session_id or "", *roles, now=now)
+        dumps = await self._scripts.run("claim", now, worker_id, limit, text(now + lease_s),
+                                        session_id or "", *roles)
+        # A claim of nothing changed nothing: waking waiters for it would have an idle
+        # worker (claim, wait, woken by its own claim, claim...) spin.
+        if dumps:
+            self._news.notify()
         return tasks_from_dumps(dumps)
 
     async def complete(self, task_id: int, attempt: int, result: Any = None) -> bool:
