@@ -1,6 +1,7 @@
 """swarm's benchmark suite: every figure beside its reference, measured in the same run.
 
-    python scripts/bench.py [--quick] [--json] [--repeat N] [--only TEXT] [--scale]
+    python scripts/bench.py [--backend sqlite|redis] [--quick] [--json] [--repeat N]
+                            [--only TEXT] [--scale]
 
 Each round measures every figure once, in an order that puts a figure next to its
 reference; the table shows the median over the rounds, and each ratio is the median of
@@ -8,7 +9,8 @@ the ratios taken within one round, so a noisy moment on a shared machine moves a
 and its reference together. With `--json` the last line is one JSON object, one key per
 figure (and reference). A figure that cannot be measured (a peer not installed, a
 measurement that failed) is absent, never faked. Keys: docs/interfaces.md, "Benchmarks";
-results: docs/benchmarks.md.
+results: docs/benchmarks.md. `--backend redis` measures swarm on Redis beside arq, rq
+and huey's RedisHuey instead, on one `redis-server` it starts (scripts/bench_redis.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import bench_agents
 import bench_queue
+import bench_redis
 import bench_reference
 import bench_session
 import bench_workers
@@ -210,10 +213,31 @@ ROWS: list[Row] = [
 ]
 
 
-def run_rounds(sizes: Sizes, repeat: int, tmp: Path, only: str = "") -> list[Figures]:
-    """Every measurement once per round; a failed one is logged and left out."""
+REDIS_ROWS: list[Row] = [
+    *(Row(f"{peer}_e2e_tasks_per_s") for peer in bench_redis.PEERS),
+    Row("fastest_peer_e2e_tasks_per_s"),
+    Row("redis_noop_tasks_per_s", "fastest_peer_e2e_tasks_per_s", "fastest peer",
+        target=">= fastest peer", met=_ratio_at_least(1.0)),
+    *(Row(f"{who}_{what}_on_kill", unit="", target="0" if who == "swarm" else "",
+          met=(lambda f, _r: f == 0) if who == "swarm" else None)
+      for who in (*bench_redis.PEERS, "swarm") for what in ("lost", "twice")),
+    Row("redis_claim_complete_per_s"),
+    Row("redis_dispatch_p50_ms", unit=" ms", target="<= 3 ms", met=_at_most(3.0)),
+    Row("redis_dispatch_p99_ms", unit=" ms", target="<= 25 ms", met=_at_most(25.0)),
+    Row("redis_dispatch_waiter_cpu_percent", unit=" %"),
+    Row("redis_recovery_p50_ms", unit=" ms"),
+    Row("redis_recovery_p99_ms", unit=" ms", target="<= 1000 ms", met=_at_most(1000.0)),
+]
+
+def run_rounds(
+    sizes: Sizes, repeat: int, tmp: Path, only: str = "",
+    measurements: Sequence[tuple[str, Measure]] = MEASUREMENTS,
+    derive: Callable[[Figures], None] = lambda _figures: None,
+) -> list[Figures]:
+    """Every measurement once per round; a failed one is logged and left out. `derive`
+    adds a round's figures made of others."""
     rounds: list[Figures] = []
-    chosen = [(label, m) for label, m in MEASUREMENTS if only.lower() in label.lower()]
+    chosen = [(label, m) for label, m in measurements if only.lower() in label.lower()]
     for number in range(1, repeat + 1):
         figures: Figures = {}
         for label, measure in chosen:
@@ -230,16 +254,17 @@ def run_rounds(sizes: Sizes, repeat: int, tmp: Path, only: str = "") -> list[Fig
                 logger.exception("round %d: %s failed", number, label)
                 continue
             logger.info("round %d: %s (%.1f s)", number, label, time.monotonic() - started)
+        derive(figures)
         rounds.append(figures)
     return rounds
 
 
-def summarise(rounds: list[Figures]) -> tuple[Figures, Figures]:
+def summarise(rounds: list[Figures], rows: Sequence[Row] = ROWS) -> tuple[Figures, Figures]:
     """Median of each figure over the rounds; median of each row's within-round ratio."""
     keys = {key for figures in rounds for key in figures}
     medians = {key: statistics.median(f[key] for f in rounds if key in f) for key in keys}
     ratios: Figures = {}
-    for row in ROWS:
+    for row in rows:
         if row.ref is None:
             continue
         ref = row.ref
@@ -255,10 +280,10 @@ def _number(value: float, unit: str) -> str:
     return f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def table(medians: Figures, ratios: Figures) -> str:
+def table(medians: Figures, ratios: Figures, rows: Sequence[Row] = ROWS) -> str:
     """The figures, each beside its reference and its target."""
     lines = [f"{'figure':36} {'median':>12} | {'reference (same run)':34} | target"]
-    for row in ROWS:
+    for row in rows:
         if row.key not in medians:
             continue
         value = f"{_number(medians[row.key], row.unit)}{row.unit}"
@@ -281,6 +306,9 @@ def as_json(medians: Figures) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "redis"), default="sqlite",
+                        help="redis: swarm on Redis beside arq, rq and huey (RedisHuey), "
+                        "on a redis-server the benchmark starts")
     parser.add_argument("--quick", action="store_true",
                         help="one round at small sizes: a check, not a measurement")
     parser.add_argument("--json", action="store_true",
@@ -302,12 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     # every worker the recovery figure kills, and the peers chat at INFO.
     logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(message)s", stream=sys.stderr)
     logger.setLevel(logging.INFO)
-    sizes = QUICK if args.quick else FULL
     load_before = os.getloadavg()[0]
+    rows = REDIS_ROWS if args.backend == "redis" else ROWS
     with tempfile.TemporaryDirectory(prefix="swarm-bench-") as tmp:
-        rounds = run_rounds(sizes, args.repeat, Path(tmp), args.only)
-    medians, ratios = summarise(rounds)
-    if args.scale:
+        rounds = (_redis_rounds(args, Path(tmp)) if args.backend == "redis" else
+                  run_rounds(QUICK if args.quick else FULL, args.repeat, Path(tmp), args.only))
+    medians, ratios = summarise(rounds, rows)
+    if args.scale and args.backend == "sqlite":
         # Before the table: with --json, the suite's JSON object stays the last line.
         import bench_scale
         from bench_scale_figures import headline
@@ -320,10 +349,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(rounds)} round(s){' at quick sizes' if args.quick else ''}; medians; "
           "ratios are medians of within-round ratios; load average (1 min) "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs")
-    print(table(medians, ratios))
+    print(table(medians, ratios, rows))
     if args.json:
         print(as_json(medians))
     return 0 if medians else 1
+
+
+def _redis_rounds(args: argparse.Namespace, tmp: Path) -> list[Figures]:
+    sizes = bench_redis.QUICK if args.quick else bench_redis.FULL
+    with bench_redis.redis_server() as url:
+        measures: list[tuple[str, Measure]] = [
+            (label, lambda t, _s, m=m: m(t)) for label, m in bench_redis.measurements(url, sizes)]
+        return run_rounds(FULL, args.repeat, tmp, args.only, measures, bench_redis.derive)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,11 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from _bench_util import BenchFailed, workdir
 
-from taskqueue import Completion, NewTask, SqliteStore, Task, TaskStatus
+from taskqueue import Completion, NewTask, SqliteStore, Task, TaskStatus, open_store
 
 ROLE = "r"
 LEASE_S = 60.0
@@ -34,8 +34,14 @@ def _noop(**fields: Any) -> NewTask:
     return NewTask(role=ROLE, skill="noop", **fields)
 
 
-async def _open_with_session(db: Path, sender: str) -> tuple[SqliteStore, str]:
-    store = await SqliteStore.open(db, sender=sender)
+async def _open_with_session(
+    db: Path, sender: str, url: str | None = None
+) -> tuple[SqliteStore, str]:
+    # A store URL (`--backend redis`) stands in for the SQLite file; the calls are the same.
+    if url:
+        store = cast(SqliteStore, await open_store(url, sender=sender))
+    else:
+        store = await SqliteStore.open(db, sender=sender)
     try:
         session = await store.create_session("benchmark", {})
     except BaseException:
@@ -314,8 +320,9 @@ def claim_complete_2proc(tmp: Path, n: int, batch: int = 32, procs: int = 2) -> 
 
 
 async def _dispatch_in_child(db: str, expected: int, ready: Callable[[], None]) -> dict[str, Any]:
-    """Idle until news, claim, and note how long each task took from enqueue to claim."""
-    store = await SqliteStore.open(db, sender="waiter")
+    """Idle until news, claim, and note how long each task took from enqueue to claim.
+    `db` is a SQLite file, or a store URL."""
+    store = await open_store(db if "://" in db else f"sqlite://{db}", sender="waiter")
     latencies: list[float] = []
     try:
         await store.wait_for_news(0.01)  # starts the change watcher before the clock does
@@ -358,21 +365,24 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def dispatch(tmp: Path, n: int = 200, seed: int | None = None) -> dict[str, float]:
+def dispatch(
+    tmp: Path, n: int = 200, seed: int | None = None, url: str | None = None
+) -> dict[str, float]:
     """Enqueue → claimed by an idle process waiting for news: p50 and p99 in ms.
 
     The parent enqueues one task at a time with random 5-30 ms gaps; the child loops
     `v = news_version; claim; if nothing: wait_for_news(1.0, v)`. Also returns the
-    child's CPU use over the run, which shows whether it waited or spun.
+    child's CPU use over the run, which shows whether it waited or spun. `url`: a store
+    other than a fresh SQLite file (an empty one).
     """
     rng = random.Random(seed)
     with workdir(tmp, "dispatch") as work:
         db = work / "swarm.db"
         deadline = time.monotonic() + TIMEOUT_S
-        with spawned(_dispatch_child, [(str(db), n)]) as children:
+        with spawned(_dispatch_child, [(url or str(db), n)]) as children:
 
             async def produce() -> None:
-                store, session_id = await _open_with_session(db, "bench")
+                store, session_id = await _open_with_session(db, "bench", url)
                 try:
                     children.collect(deadline)
                     children.go.set()

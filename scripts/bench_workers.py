@@ -12,6 +12,7 @@ import os
 import signal
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 from _bench_util import (
@@ -28,7 +29,17 @@ from orchestrator.pids import pid_alive
 from orchestrator.supervisor import Supervisor
 from orchestrator.supervisor_config import RoleWorkers, SupervisorConfig
 from skills.builtin.noop import Noop
-from taskqueue import Message, NewTask, SqliteStore, TaskStatus, WorkerInfo, session_channel
+from taskqueue import (
+    Message,
+    NewTask,
+    SqliteStore,
+    Store,
+    TaskStatus,
+    WorkerInfo,
+    default_store_url,
+    open_store,
+    session_channel,
+)
 from worker.config import WorkerSettings
 
 TIMEOUT_S = 300.0
@@ -51,7 +62,7 @@ class BenchSleep:
 '''
 
 
-async def _registered(store: SqliteStore, pids: set[int]) -> bool:
+async def _registered(store: Store, pids: set[int]) -> bool:
     return {w.pid for w in await store.list_workers()} >= pids
 
 
@@ -65,12 +76,13 @@ def _rss_mb(pid: int) -> float:
 # --- no-op throughput ----------------------------------------------------------------------
 
 
-async def _noop_through(home: Path, n: int, workers: int) -> float:
+async def _noop_through(home: Path, n: int, workers: int, url: str | None) -> float:
     deadline = time.monotonic() + TIMEOUT_S
-    store = await SqliteStore.open(home / "swarm.db", sender="bench")
+    store = await open_store(url or default_store_url(home), sender="bench")
+    store_args = ("--store", url) if url else ()
     try:
         session = await store.create_session("benchmark: no-op tasks", {})
-        with worker_processes(home, workers, NOOP_WORKER_ARGS) as procs:
+        with worker_processes(home, workers, (*NOOP_WORKER_ARGS, *store_args)) as procs:
             pids = {proc.pid for proc, _ in procs}
             await poll_workers(lambda: _registered(store, pids), procs, deadline,
                                "workers to register")
@@ -89,11 +101,12 @@ async def _noop_through(home: Path, n: int, workers: int) -> float:
     return n / elapsed
 
 
-def noop_tasks_per_s(tmp: Path, n: int, workers: int) -> float:
+def noop_tasks_per_s(tmp: Path, n: int, workers: int, url: str | None = None) -> float:
     """`n` no-op tasks through `workers` real worker processes, from the enqueue of the
-    whole batch (every worker registered) until all are done: tasks per second."""
+    whole batch (every worker registered) until all are done: tasks per second. `url`:
+    a store other than the workspace's SQLite file (an empty one)."""
     with workdir(tmp, f"noop-{workers}w") as home:
-        return asyncio.run(_noop_through(home, n, workers))
+        return asyncio.run(_noop_through(home, n, workers, url))
 
 
 def noop_call_s(n: int) -> float:
@@ -154,7 +167,7 @@ def idle_worker(tmp: Path, idle_s: float = 2.0) -> dict[str, float]:
 class BusFollower:
     """Reads one channel from an offset, waiting for news between reads."""
 
-    def __init__(self, store: SqliteStore, channel: str) -> None:
+    def __init__(self, store: Store, channel: str) -> None:
         self._store = store
         self._channel = channel
         self._after = 0
@@ -172,7 +185,7 @@ class BusFollower:
             await self._store.wait_for_news(0.05, seen)
 
 
-async def _workers_ready(store: SqliteStore, count: int, deadline: float) -> list[WorkerInfo]:
+async def _workers_ready(store: Store, count: int, deadline: float) -> list[WorkerInfo]:
     """Wait until `count` live workers have registered and sent a heartbeat since, so each
     is in its claim loop with its change watcher running."""
     while True:
@@ -185,7 +198,7 @@ async def _workers_ready(store: SqliteStore, count: int, deadline: float) -> lis
         await asyncio.sleep(0.02)
 
 
-async def _recovery(home: Path, kills: int) -> list[float]:
+async def _recovery(home: Path, kills: int, url: str | None = None) -> list[float]:
     skills_dir = home / "bench-skills"
     skills_dir.mkdir()
     (skills_dir / "bench_sleep.py").write_text(textwrap.dedent(SLEEP_SKILL), encoding="utf-8")
@@ -194,11 +207,11 @@ async def _recovery(home: Path, kills: int) -> list[float]:
         skills_dirs=[skills_dir], worker=WorkerSettings(grace_s=1.0),
         # The slot of a killed worker restarts within 0.5 s however often it is killed
         # here; the figure is the task's recovery, which the other worker provides.
-        restart_backoff_max_s=0.5,
+        restart_backoff_max_s=0.5, store=url,
     )
     deadline = time.monotonic() + TIMEOUT_S
     samples: list[float] = []
-    async with await SqliteStore.open(home / "swarm.db", sender="bench") as store:
+    async with await open_store(url or default_store_url(home), sender="bench") as store:
         session = await store.create_session("benchmark: recovery", {})
         supervisor = Supervisor(config, store)
         try:
@@ -222,12 +235,80 @@ async def _recovery(home: Path, kills: int) -> list[float]:
     return samples
 
 
-def recovery(tmp: Path, kills: int = 20) -> dict[str, float]:
+def recovery(tmp: Path, kills: int = 20, url: str | None = None) -> dict[str, float]:
     """A Supervisor with 2 workers; SIGKILL the one holding a sleeping task, `kills`
-    times, and time from the kill to the task's next `task.started` (its claim time)."""
+    times, and time from the kill to the task's next `task.started` (its claim time).
+    `url`: a store other than the workspace's SQLite file (an empty one)."""
     with workdir(tmp, "recovery") as home:
-        samples = [s * 1000 for s in asyncio.run(_recovery(home, kills))]
+        samples = [s * 1000 for s in asyncio.run(_recovery(home, kills, url))]
     return {
         "recovery_p50_ms": percentile(samples, 50),
         "recovery_p99_ms": percentile(samples, 99),
     }
+
+
+# --- what a SIGKILL mid-task loses or runs twice --------------------------------------------
+
+SLOW_LOG_SKILL = '''\
+"""A slow task that logs its start (with its pid) and its end, as the Redis peers' do."""
+import asyncio
+import os
+
+from skills.contracts import SkillResult
+
+
+class BenchSlowLog:
+    name = "bench_slow_log"
+
+    async def execute(self, ctx):
+        with open(ctx.input["log"], "a") as out:
+            out.write(f"s{ctx.input['n']} {os.getpid()}\\n")
+        await asyncio.sleep(float(ctx.input["seconds"]))
+        with open(ctx.input["log"], "a") as out:
+            out.write(f"d{ctx.input['n']}\\n")
+        return SkillResult()
+'''
+KILL_TASK_S = 0.5
+# How long the survivors get, after the kill, to finish every task (as the peers get).
+AFTER_KILL_S = 15.0
+
+
+async def lost_and_twice_on_kill(home: Path, n: int, url: str | None = None) -> tuple[int, int]:
+    """A Supervisor with 2 workers (16 tasks at a time each) and `n` tasks of 0.5 s;
+    SIGKILL the worker running the first to start. Returns how many tasks never ended
+    within `AFTER_KILL_S` of the kill, and how many ended twice."""
+    skills_dir = home / "bench-skills"
+    skills_dir.mkdir()
+    (skills_dir / "bench_slow_log.py").write_text(SLOW_LOG_SKILL, encoding="utf-8")
+    log = home / "tasks.log"
+    config = SupervisorConfig(
+        home=home, roles={ROLE: RoleWorkers(workers=2, concurrency=16)},
+        skills_dirs=[skills_dir], worker=WorkerSettings(grace_s=1.0), store=url)
+    deadline = time.monotonic() + TIMEOUT_S
+    async with await open_store(url or default_store_url(home), sender="bench") as store:
+        session = await store.create_session("benchmark: a SIGKILL mid-task", {})
+        supervisor = Supervisor(config, store)
+        try:
+            await supervisor.start()
+            await _workers_ready(store, 2, deadline)
+            await store.enqueue_plan(session.id, [NewTask(
+                role=ROLE, skill="bench_slow_log", input={
+                    "n": i, "log": str(log), "seconds": KILL_TASK_S}) for i in range(n)])
+            while not log.exists() or not log.read_text().startswith("s"):
+                if time.monotonic() > deadline:
+                    raise BenchFailed("no task started")
+                await asyncio.sleep(0.005)
+            os.kill(int(log.read_text().split("\n")[0].split()[1]), signal.SIGKILL)
+            settle_by = time.monotonic() + AFTER_KILL_S
+            while time.monotonic() < settle_by:
+                if len(_ends(log)) >= n:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await supervisor.stop()
+    ends = _ends(log)
+    return sum(str(i) not in ends for i in range(n)), sum(c > 1 for c in ends.values())
+
+
+def _ends(log: Path) -> Counter[str]:
+    return Counter(line[1:] for line in log.read_text().split("\n") if line.startswith("d"))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from taskqueue.redis.scripts import Scripts, guarded, text
+from taskqueue.redis.reconnect import Reconnect
+from taskqueue.redis.scripts import Scripts, text
 
 # The window of the requests-per-minute limit.
 RATE_WINDOW_S = 60.0
@@ -21,11 +22,13 @@ SLOT_POLL_S = 0.25
 class LlmLimits:
     """Call slots and the request rate shared by every host, and usage per session."""
 
-    def __init__(self, client: aioredis.Redis, scripts: Scripts, prefix: str, where: str) -> None:
+    def __init__(
+        self, client: aioredis.Redis, scripts: Scripts, prefix: str, reconnect: Reconnect
+    ) -> None:
         self._client = client
         self._scripts = scripts
         self._p = prefix
-        self._where = where
+        self._reconnect = reconnect
 
     async def acquire(
         self, now: float, holder: str, max_concurrent: int | None, per_minute: int | None, *,
@@ -43,10 +46,14 @@ class LlmLimits:
         return float(max(float(detail[0]) + RATE_WINDOW_S - now, 0.001))
 
     async def release(self, holder: str) -> bool:
-        pipe = self._client.pipeline(transaction=True)
-        pipe.zrem(f"{self._p}llm:slots", holder)
-        pipe.hdel(f"{self._p}llm:owners", holder)
-        removed, _ = await guarded(self._where, pipe.execute)
+        async def remove() -> list[int]:
+            # Built afresh on each try: a failed pipeline forgets its commands.
+            pipe = self._client.pipeline(transaction=True)
+            pipe.zrem(f"{self._p}llm:slots", holder)
+            pipe.hdel(f"{self._p}llm:owners", holder)
+            return list(await pipe.execute())
+
+        removed, _ = await self._reconnect.call(remove)
         return bool(removed)
 
     async def record_usage(
@@ -55,14 +62,18 @@ class LlmLimits:
     ) -> None:
         # Latency in whole milliseconds: sums are exact whatever order hosts add them in.
         task = "" if task_id is None else str(task_id)
-        pipe = self._client.pipeline(transaction=True)
         key = f"{self._p}usage:{session_id}"
-        for name, amount in (("calls", 1), ("failed", 0 if ok else 1),
-                             ("tokens_in", max(0, tokens_in)),
-                             ("tokens_out", max(0, tokens_out)),
-                             ("latency_ms", max(0, round(latency_s * 1000)))):
-            pipe.hincrby(key, f"{task}:{name}", amount)
-        await guarded(self._where, pipe.execute)
+        amounts = (("calls", 1), ("failed", 0 if ok else 1), ("tokens_in", max(0, tokens_in)),
+                   ("tokens_out", max(0, tokens_out)),
+                   ("latency_ms", max(0, round(latency_s * 1000))))
+
+        async def add() -> None:
+            pipe = self._client.pipeline(transaction=True)
+            for name, amount in amounts:
+                pipe.hincrby(key, f"{task}:{name}", amount)
+            await pipe.execute()
+
+        await self._reconnect.call(add)
 
 
 def _limit(value: int | None) -> str:

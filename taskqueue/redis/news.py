@@ -16,13 +16,17 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from taskqueue.retry import backoff_s
+
 logger = logging.getLogger(__name__)
 
 # How long one blocking read lasts before the listener asks again (it wakes at once on
 # an entry). Under the client's socket timeout (5 s), which would else cut every read.
 LISTEN_BLOCK_MS = 2_000
-# After a failed read, the pause before the next one: the server may be restarting.
-RETRY_PAUSE_S = 0.5
+# After failed reads in a row, the pause before the next (`backoff_s`): the server may
+# be restarting.
+RETRY_BASE_S = 0.05
+RETRY_MAX_S = 2.0
 
 
 class StreamNews:
@@ -67,19 +71,27 @@ class StreamNews:
         return True
 
     async def _listen(self) -> None:
+        failures = 0
         while not self._closed:
             try:
                 reply = await self._client.xread(
                     {self._key: self._cursor}, count=1000, block=LISTEN_BLOCK_MS)
-            except RedisError:
+            except RedisError as exc:
                 # The client reports a cancelled read as a timeout: closing ends here.
                 if self._closed:
                     return
                 # Waiters still wake on their own timeout; the store keeps working.
-                logger.warning("reading %s for changes failed; retrying", self._key,
-                               exc_info=True)
-                await asyncio.sleep(RETRY_PAUSE_S)
+                failures += 1
+                pause = backoff_s(failures, RETRY_BASE_S, RETRY_MAX_S)
+                logger.warning("reading %s for changes failed (%s); retry %d in %.2f s",
+                               self._key, " ".join(str(exc).split()), failures, pause)
+                await asyncio.sleep(pause)
                 continue
+            if failures:
+                # Changes made while the connection was down are in the stream: wake
+                # waiters so that they look.
+                failures = 0
+                self.notify()
             # [[stream, [[entry id, fields], ...]]]: the last entry read is the new cursor.
             entries = cast(list[Any], reply)
             if entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from typing import Any, cast
@@ -47,8 +48,7 @@ class Reads:
         return cast(list[dict[str, str]], await pipe.execute()) if keys else []
 
     async def session(self, session_id: str) -> Session:
-        fields = cast(dict[str, str],
-                      await self._client.hgetall(f"{self._p}session:{session_id}"))
+        fields = await self._hash(f"{self._p}session:{session_id}")
         if not fields:
             raise UnknownSession(f"no session {session_id!r}")
         return session_from_hash(fields)
@@ -112,7 +112,7 @@ class Reads:
         return int(await self._client.get(f"{self._p}seq:message") or 0)
 
     async def usage(self, session_id: str) -> SessionUsage:
-        fields = cast(dict[str, str], await self._client.hgetall(f"{self._p}usage:{session_id}"))
+        fields = await self._hash(f"{self._p}usage:{session_id}")
         per_task: dict[str, dict[str, int]] = {}
         for field, value in fields.items():
             task, name = field.rsplit(":", 1)
@@ -145,6 +145,13 @@ class Reads:
             f"{prefix}:text", [path for path, _ in order]))
         return [BoardFileCopy(path=path, text=text, seq=int(seq))
                 for (path, seq), text in zip(order, texts, strict=True) if text is not None]
+
+    async def _hash(self, key: str) -> dict[str, str]:
+        # redis-py 5 (which the `[bench]` peers pin) types the asyncio client's replies as
+        # "awaitable or not"; they always are awaitable here.
+        reply = self._client.hgetall(key)
+        return cast(dict[str, str], await reply if inspect.isawaitable(reply) else reply)
+
 
 def _totals(sums: dict[str, int]) -> UsageTotals:
     return UsageTotals(calls=sums.get("calls", 0), failed=sums.get("failed", 0),

@@ -7,16 +7,12 @@ the caller's clock and its name on the bus first, so every host stamps one wall 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
 
-from taskqueue.errors import DiskFull, StoreError
-
-T = TypeVar("T")
+from taskqueue.redis.reconnect import Reconnect
 
 SCRIPT_NAMES = (
     "answer", "attempt_note", "board", "bus", "cancel", "claim", "complete", "enqueue", "fail",
@@ -36,13 +32,15 @@ def text(value: float) -> str:
 class Scripts:
     """The scripts registered on one client, run with the prefix, the time and the sender."""
 
-    def __init__(self, client: aioredis.Redis, *, prefix: str, sender: str, where: str) -> None:
+    def __init__(
+        self, client: aioredis.Redis, *, prefix: str, sender: str, reconnect: Reconnect
+    ) -> None:
         prelude = _lua("prelude")
         self._scripts = {name: client.register_script(f"{prelude}\n{_lua(name)}")
                          for name in SCRIPT_NAMES}
         self._prefix = prefix
         self._sender = sender
-        self._where = where
+        self._reconnect = reconnect
 
     async def run(
         self, name: str, now: float, *args: str | int, sender: str | None = None
@@ -50,17 +48,5 @@ class Scripts:
         """Run script `name` at time `now` with its own arguments (its messages sent as
         `sender`, default the store's name); its reply."""
         script = self._scripts[name]
-        return await guarded(self._where, lambda: script(
+        return await self._reconnect.call(lambda: script(
             keys=[], args=[self._prefix, text(now), sender or self._sender, *args]))
-
-
-async def guarded(where: str, call: Callable[[], Awaitable[T]]) -> T:
-    """Run a Redis call, turning the client's failures into the store's errors."""
-    try:
-        return await call()
-    except ResponseError as exc:
-        if str(exc).startswith("OOM"):
-            raise DiskFull(f"{where}: Redis is out of memory ({exc})") from exc
-        raise StoreError(f"{where}: {exc}") from exc
-    except RedisError as exc:
-        raise StoreError(f"{where}: {exc}") from exc

@@ -16,6 +16,8 @@ from types import TracebackType
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from taskqueue.encoding import encode_message, to_json
 from taskqueue.errors import UnknownSession, UnknownTask
@@ -49,7 +51,8 @@ from taskqueue.redis.llm_limits import LlmLimits
 from taskqueue.redis.news import StreamNews
 from taskqueue.redis.plans import enqueued_ids, plan_batch
 from taskqueue.redis.reads import Reads
-from taskqueue.redis.scripts import Scripts, guarded, text
+from taskqueue.redis.reconnect import DEFAULT_LIMIT_S, Reconnect, guarded
+from taskqueue.redis.scripts import Scripts, text
 from taskqueue.retry import RetryPolicy
 
 Clock = Callable[[], float]
@@ -59,43 +62,50 @@ KEY_PREFIX = "swarm:"
 class RedisStore:
     """The queue and the bus in one Redis database (see `Store` for every contract).
 
-    `client` is an open redis-py asyncio client (responses decoded); `where` names the
-    server in errors (the URL without its password). `clock`, `retry` and `rng` are
-    parameters, as for `SqliteStore`.
+    `client` is an open redis-py asyncio client (responses decoded); `reconnect` names
+    the server in errors (the URL without its password) and says how long a lost
+    connection is retried. `clock`, `retry` and `rng` are parameters, as for `SqliteStore`.
     """
 
     def __init__(
-        self, client: aioredis.Redis, news: StreamNews, blobs: RedisBlobs, *, where: str,
-        sender: str, clock: Clock, retry: RetryPolicy, rng: Callable[[], float],
+        self, client: aioredis.Redis, news: StreamNews, blobs: RedisBlobs, *,
+        reconnect: Reconnect, sender: str, clock: Clock, retry: RetryPolicy,
+        rng: Callable[[], float],
     ) -> None:
         self._client = client
         self._blobs = blobs
         self._news = news
-        self._where = where
+        self._reconnect = reconnect
         self._clock = clock
         self._retry = retry
         self._rng = rng
-        self._scripts = Scripts(client, prefix=KEY_PREFIX, sender=sender, where=where)
+        self._scripts = Scripts(client, prefix=KEY_PREFIX, sender=sender, reconnect=reconnect)
         self._reads = Reads(client, KEY_PREFIX)
-        self._llm = LlmLimits(client, self._scripts, KEY_PREFIX, where)
+        self._llm = LlmLimits(client, self._scripts, KEY_PREFIX, reconnect)
 
     @classmethod
     async def open(
         cls, url: str, *, password: str | None = None, sender: str = "swarm",
         clock: Clock = time.time, retry: RetryPolicy | None = None,
         rng: Callable[[], float] = random.random, where: str | None = None,
+        reconnect_limit_s: float = DEFAULT_LIMIT_S,
     ) -> RedisStore:
-        """Connect to the server at `url` (redis:// or rediss://) and check it answers."""
+        """Connect to the server at `url` (redis:// or rediss://) and check it answers, at
+        once: an unreachable URL is an error here. Later, a lost connection is retried for
+        up to `reconnect_limit_s` (see `Reconnect`)."""
         where = where or url
-        client = aioredis.Redis.from_url(url, password=password, decode_responses=True)
+        # No retries inside the client: `Reconnect` is the one retry, and it is shown.
+        client = aioredis.Redis.from_url(url, password=password, decode_responses=True,
+                                         retry=Retry(NoBackoff(), 0))
         try:
             await guarded(where, client.ping)
             news = await guarded(where, lambda: StreamNews.start(client, f"{KEY_PREFIX}news"))
         except BaseException:
             await client.aclose()
             raise
-        blobs = RedisBlobs.connect(url, password, KEY_PREFIX, where)
-        return cls(client, news, blobs, where=where, sender=sender, clock=clock,
+        reconnect = Reconnect(where, limit_s=reconnect_limit_s, rng=rng)
+        blobs = RedisBlobs.connect(url, password, KEY_PREFIX, reconnect)
+        return cls(client, news, blobs, reconnect=reconnect, sender=sender, clock=clock,
                    retry=retry or RetryPolicy(), rng=rng)
 
     async def __aenter__(self) -> RedisStore:
@@ -118,7 +128,7 @@ class RedisStore:
             async for key in self._client.scan_iter(match=f"{KEY_PREFIX}*", count=1000):
                 await self._client.delete(key)
 
-        await guarded(self._where, delete_all)
+        await self._reconnect.call(delete_all)
 
     async def _run(self, name: str, *args: str | int, now: float | None = None) -> Any:
         """Run a write script (at `now`, default the clock's time) and wake local waiters."""
@@ -136,13 +146,13 @@ class RedisStore:
         return await self.get_session(session_id)
 
     async def get_session(self, session_id: str) -> Session:
-        return await guarded(self._where, lambda: self._reads.session(session_id))
+        return await self._reconnect.call(lambda: self._reads.session(session_id))
 
     async def find_session(self, prefix: str) -> Session:
-        return await guarded(self._where, lambda: self._reads.find_session(prefix))
+        return await self._reconnect.call(lambda: self._reads.find_session(prefix))
 
     async def list_sessions(self) -> list[Session]:
-        return await guarded(self._where, self._reads.all_sessions)
+        return await self._reconnect.call(self._reads.all_sessions)
 
     async def update_session_options(self, session_id: str, options: dict[str, Any]) -> None:
         if not await self._run("session", "options", session_id, to_json(options, "options")):
@@ -176,8 +186,12 @@ class RedisStore:
         if limit < 1 or not roles:
             return []
         now = self._clock()
-        dumps = await self._run("claim", worker_id, limit, text(now + lease_s),
-                                session_id or "", *roles, now=now)
+        dumps = await self._scripts.run("claim", now, worker_id, limit, text(now + lease_s),
+                                        session_id or "", *roles)
+        # A claim of nothing changed nothing: waking waiters for it would have an idle
+        # worker (claim, wait, woken by its own claim, claim...) spin.
+        if dumps:
+            self._news.notify()
         return tasks_from_dumps(dumps)
 
     async def complete(self, task_id: int, attempt: int, result: Any = None) -> bool:
@@ -249,7 +263,7 @@ class RedisStore:
             await self._scripts.run("read_tasks", self._clock(), "session", session_id))
 
     async def counts(self, session_id: str | None = None) -> list[StatusCount]:
-        return await guarded(self._where, lambda: self._reads.counts(session_id))
+        return await self._reconnect.call(lambda: self._reads.counts(session_id))
 
     # workers
 
@@ -269,8 +283,8 @@ class RedisStore:
         await self._run("worker", "status", worker_id, str(status))
 
     async def list_workers(self, *, include_stopped: bool = False) -> list[WorkerInfo]:
-        return await guarded(
-            self._where, lambda: self._reads.workers(include_stopped=include_stopped))
+        return await self._reconnect.call(
+            lambda: self._reads.workers(include_stopped=include_stopped))
 
     # the bus
 
@@ -287,10 +301,10 @@ class RedisStore:
     async def read(
         self, channels: Sequence[str], after: int = 0, limit: int = 1000
     ) -> list[Message]:
-        return await guarded(self._where, lambda: self._reads.messages(channels, after, limit))
+        return await self._reconnect.call(lambda: self._reads.messages(channels, after, limit))
 
     async def last_message_id(self) -> int:
-        return await guarded(self._where, self._reads.last_message_id)
+        return await self._reconnect.call(self._reads.last_message_id)
 
     @property
     def news_version(self) -> int:
@@ -314,8 +328,8 @@ class RedisStore:
     async def blackboard_files(
         self, session_id: str, after: int = 0, limit: int = 100
     ) -> list[BoardFileCopy]:
-        return await guarded(self._where,
-                             lambda: self._reads.board_files(session_id, after, limit))
+        return await self._reconnect.call(
+            lambda: self._reads.board_files(session_id, after, limit))
 
     # content-addressed blobs
 
@@ -347,7 +361,7 @@ class RedisStore:
         await self._llm.record_usage(session_id, task_id, tokens_in, tokens_out, latency_s, ok)
 
     async def llm_usage(self, session_id: str) -> SessionUsage:
-        return await guarded(self._where, lambda: self._reads.usage(session_id))
+        return await self._reconnect.call(lambda: self._reads.usage(session_id))
 
 
 def _new_session_id() -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from support.cli import assert_clean_error, swarm
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -34,3 +36,18 @@ async def test_a_session_runs_to_its_report_on_redis(redis_url: str, tmp_path: P
     async with await RedisStore.open(redis_url) as store:
         [session] = await store.list_sessions()
         assert session.status == "done"
+
+
+@pytest.mark.parametrize(("url", "named"), [
+    ("redis://127.0.0.1:1/0", "store redis://127.0.0.1:1/0"),
+    ("redis://:secret@nohost.invalid:6379/0", "store redis://:***@nohost.invalid:6379/0"),
+    ("redix://127.0.0.1:6379/0", "store 'redix://127.0.0.1:6379/0'"),
+])
+def test_an_unreachable_or_wrong_store_url_is_exit_2_in_one_line_naming_it(
+    tmp_path: Path, url: str, named: str
+) -> None:
+    result = swarm("--store", url, "run", "Why?", "--corpus", REPO / "corpus",
+                   home=tmp_path / "home")
+    assert_clean_error(result, named)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "secret" not in result.stderr

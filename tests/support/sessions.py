@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from blackboard import Blackboard
 from orchestrator.pids import pid_alive
@@ -116,13 +117,30 @@ def assert_finished_once(home: Path, session_id: str, log: Path, tasks: int) -> 
 
 def assert_board_whole(home: Path, session_id: str) -> None:
     """Every done task's output is on the blackboard, whole, under its front matter."""
-    board = Blackboard(home / "blackboard", session_id)
     rows = db_rows(home, "SELECT id, attempt, input, result FROM tasks "
                          "WHERE session_id = ? AND skill = 'slow'", session_id)
     assert rows
-    for task_id, attempt, input_json, result_json in rows:
-        result = json.loads(str(result_json))
-        found = board.read(result["data"]["output"])
+    assert_board_files_whole(home, session_id, [
+        SlowOutput(int(str(task_id)), int(str(attempt)), json.loads(str(input_json))["n"],
+                   json.loads(str(result_json))["data"]["output"])
+        for task_id, attempt, input_json, result_json in rows])
+
+
+class SlowOutput(NamedTuple):
+    """Where a done `slow` task's attempt wrote its output, and what it must read."""
+
+    task_id: int
+    attempt: int
+    n: int
+    path: str
+
+
+def assert_board_files_whole(home: Path, session_id: str, outputs: list[SlowOutput]) -> None:
+    """Each done `slow` task's output is on the blackboard, whole, under its front matter."""
+    board = Blackboard(home / "blackboard", session_id)
+    for output in outputs:
+        found = board.read(output.path)
         assert found.front_matter is not None, found.path
-        assert (found.front_matter.task, found.front_matter.attempt) == (task_id, attempt)
-        assert found.body == slow_output(json.loads(str(input_json))["n"]), found.path
+        assert (found.front_matter.task, found.front_matter.attempt) == (
+            output.task_id, output.attempt)
+        assert found.body == slow_output(output.n), found.path

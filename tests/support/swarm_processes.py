@@ -27,9 +27,11 @@ from taskqueue import (
     WORKERS_CHANNEL,
     Message,
     NewTask,
-    SqliteStore,
+    Store,
     Task,
+    default_store_url,
     error_headline,
+    open_store,
     session_channel,
 )
 from taskqueue.messages import WorkerCrashed
@@ -65,7 +67,7 @@ def write_skill(directory: Path, stem: str, source: str) -> Path:
 
 
 async def wait_until(
-    store: SqliteStore, predicate: Predicate, timeout: float = HANG_S, what: str = "",
+    store: Store, predicate: Predicate, timeout: float = HANG_S, what: str = "",
     describe: Callable[[], Awaitable[str]] | None = None,
 ) -> Any:
     """Poll `predicate` (sync or async) each time the database changes, or every 0.25 s,
@@ -108,8 +110,10 @@ class Swarm:
 
     home: Path
     skills_dir: Path
-    store: SqliteStore
+    store: Store
     session_id: str
+    # The store's URL as workers are given it; None: the workspace's SQLite file.
+    store_url: str | None = None
     supervisors: list[Supervisor] = field(default_factory=list)
     hand_workers: list[HandWorker] = field(default_factory=list)
 
@@ -135,7 +139,7 @@ class Swarm:
             home=self.home, session_id=self.session_id, skills_dirs=[self.skills_dir],
             roles={role: RoleWorkers(workers=n, concurrency=concurrency)
                    for role, n in roles.items()},
-            worker=FAST_WORKER.model_copy(update=worker_fields),
+            worker=FAST_WORKER.model_copy(update=worker_fields), store=self.store_url,
             **{**FAST_SUPERVISOR, **overrides},
         )
         supervisor = Supervisor(config, self.store)
@@ -151,6 +155,8 @@ class Swarm:
         argv = [sys.executable, "-m", "worker", "--role", role, "--home", str(self.home),
                 "--session", self.session_id, "--skills-dir", str(self.skills_dir),
                 "--worker-id", worker_id]
+        if self.store_url is not None:
+            argv += ["--store", self.store_url]
         for name, value in {**FAST_WORKER.model_dump(), **settings}.items():
             argv += [f"--{name.replace('_', '-')}", str(value)]
         logs = self.home / "logs"
@@ -246,15 +252,16 @@ class Swarm:
 
 
 @contextlib.asynccontextmanager
-async def open_swarm(tmp_path: Path) -> AsyncIterator[Swarm]:
-    """A store on `tmp_path/home`, one session, a skills directory; every process started
-    through the Swarm is stopped and reaped on the way out."""
+async def open_swarm(tmp_path: Path, store_url: str | None = None) -> AsyncIterator[Swarm]:
+    """A store (`store_url`, default the SQLite file of `tmp_path/home`), one session, a
+    skills directory; every process started through the Swarm is stopped and reaped on
+    the way out."""
     home = tmp_path / "home"
     home.mkdir()
-    store = await SqliteStore.open(home / "swarm.db", sender="test")
+    store = await open_store(store_url or default_store_url(home), sender="test")
     session = await store.create_session("fault isolation test", {})
     Blackboard(home / "blackboard", session.id).create()
-    swarm = Swarm(home, tmp_path / "skills", store, session.id)
+    swarm = Swarm(home, tmp_path / "skills", store, session.id, store_url=store_url)
     swarm.skills_dir.mkdir()
     try:
         yield swarm
