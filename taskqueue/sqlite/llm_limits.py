@@ -145,10 +145,9 @@ async def _wait_for_room(
     conn: aiosqlite.Connection, now: float, max_concurrent: int | None, per_minute: int | None
 ) -> float | None:
     """None when a call may start now, else how long until a slot or the rate frees up."""
-    cursor = await conn.execute(
+    [(held, first_expiry, made, oldest)] = await conn.execute_fetchall(
         "SELECT (SELECT count(*) FROM llm_slots), (SELECT min(expires_at) FROM llm_slots), "
         "(SELECT count(*) FROM llm_requests), (SELECT min(time) FROM llm_requests)")
-    held, first_expiry, made, oldest = await cursor.fetchone() or (0, 0.0, 0, 0.0)
     if max_concurrent is not None and held >= max_concurrent:
         # Expired slots were deleted, so the first expiry is still ahead.
         return float(min(SLOT_POLL_S, first_expiry - now))

@@ -201,14 +201,15 @@ async def _set_progress(
     w: Write, task_id: int, attempt: int, fraction: float, note: str,
     also: EncodedMessage | None,
 ) -> bool:
-    cursor = await w.conn.execute(
+    # One trip to the connection's thread for the update and its row: a step reports often.
+    rows = await w.conn.execute_fetchall(
         "UPDATE tasks SET progress = ?, progress_note = ? "
         "WHERE id = ? AND attempt = ? AND status = 'running' RETURNING session_id",
         (fraction, note, task_id, attempt),
     )
-    row = await cursor.fetchone()
-    if row is None:
+    if not rows:
         return False
+    [row] = rows
     w.outbox.add(session_channel(row[0]), TaskProgress(
         task_id=task_id, attempt=attempt, fraction=fraction, note=note))
     if also is not None:
