@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from blackboard.atomic import write_atomic
+from blackboard.atomic import folder_lock, write_atomic
 from blackboard.errors import (
     BlackboardError,
     BlackboardFileNotFound,
@@ -107,6 +108,29 @@ class Blackboard:
         self._make_parent(path, target)
         write_atomic(target.absolute, data,
                      check=lambda: self._refuse_foreign_overwrite(path, target, stamped.task))
+        return target.absolute
+
+    def append(self, path: str, text: str, writer_task: int | None) -> Path:
+        """Add ``text`` to the end of the file at ``path``, one that ``writer_task`` may
+        overwrite (as for ``write``); return its location.
+
+        For a file that grows while it is read (an agent's trace): not atomic and not
+        fsynced, so a reader sees each addition at once and a crash may lose what was
+        added since the last ``write``. The file must exist (``BlackboardFileNotFound``).
+        """
+        target = confine(self.path, path, self._session_id)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise TextNotEncodable(target.relative, self._session_id, exc) from None
+        if not target.absolute.is_file():
+            raise BlackboardFileNotFound(target.relative, self._session_id)
+        # Under the folder's lock, as a write's rename: the file checked is the one added to.
+        with folder_lock(target.absolute.parent):
+            self._refuse_foreign_overwrite(path, target, writer_task)
+            fd = os.open(target.absolute, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
         return target.absolute
 
     def write_copy(self, path: str, text: str) -> Path:

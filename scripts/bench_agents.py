@@ -143,16 +143,18 @@ async def claim(session: Session, count: int) -> list[Task]:
 @contextmanager
 def trace_writes_skipped() -> Iterator[None]:
     """The trace kept in memory only: what is left is the loop without its file writes."""
-    original = Trace.save
+    originals = {name: getattr(Trace, name) for name in ("save", "keep_step")}
 
-    async def skip(_trace: Trace) -> None:
+    async def skip(_trace: Trace, *_args: object) -> None:
         return None
 
-    setattr(Trace, "save", skip)  # noqa: B010 - mypy refuses assigning a method
+    for name in originals:
+        setattr(Trace, name, skip)
     try:
         yield
     finally:
-        setattr(Trace, "save", original)  # noqa: B010
+        for name, original in originals.items():
+            setattr(Trace, name, original)
 
 
 async def step_gaps_ms(home: Path, sizes: Sizes) -> list[float]:

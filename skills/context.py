@@ -65,6 +65,15 @@ class SessionBlackboard:
         location = self._board.write(path, text, meta)
         return self._written(location.relative_to(self._board.path).as_posix())
 
+    def append(self, path: str, text: str) -> str:
+        """Add `text` to the end of a file this task wrote at `path`; returns the path.
+
+        Not announced, not put in the store and not fsynced: for a file that grows while
+        the task runs (an agent's trace), which the task `write`s whole when it ends, to
+        make it durable and announce it."""
+        location = self._board.append(path, text, self._base.task)
+        return location.relative_to(self._board.path).as_posix()
+
     def write_shared(self, path: str, text: str) -> str:
         """Write a session document that several tasks keep up to date (`plan.md`, whose
         follow-ups the researchers add): stamped with this worker and skill but no task,
@@ -150,22 +159,23 @@ class TaskContext:
             return Path(corpus), Path(index)
         return await self._corpora.locate(self.session_id, corpus, index)
 
-    async def progress(self, fraction: float, note: str = "") -> None:
+    async def progress(self, fraction: float, note: str = "", *,
+                       message: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Report how far the task is; with `message` (a kind and a body, as `publish`
+        takes them), publish it in the same write."""
+        kind, body = message if message is not None else (None, None)
+        if kind is not None and body is not None:
+            _check_message(kind, body)
         self._fraction = fraction
         await self._store.report_progress(self.task_id, self.attempt, fraction,
-                                          capped_note(note))
+                                          capped_note(note), publish=body, kind=kind)
 
     async def progress_note(self, note: str) -> None:
         """A new note at the fraction reported last (the model streaming an answer)."""
         await self.progress(self._fraction, note)
 
     async def publish(self, kind: str, body: dict[str, Any]) -> None:
-        if kind in BODY_TYPES:
-            raise SwarmError(f"message kind {kind!r} is swarm's own; choose another name")
-        size = len(json.dumps(body, ensure_ascii=False, default=str).encode())
-        if size > MAX_PUBLISHED_BYTES:
-            raise SwarmError(f"message {kind!r}: its body is {size:,} bytes as JSON; the limit "
-                             f"is {MAX_PUBLISHED_BYTES:,} (write big results to the blackboard)")
+        _check_message(kind, body)
         await self._store.publish(session_channel(self.session_id), body, kind=kind,
                                   sender=self._worker_id)
 
@@ -198,3 +208,13 @@ class TaskContext:
     async def checkpoint(self, state: Any) -> None:
         """Save state that a later attempt of this task receives as `ctx.restored`."""
         await self._store.save_checkpoint(self.task_id, self.attempt, state)
+
+
+def _check_message(kind: str, body: dict[str, Any]) -> None:
+    """Refuse a message a skill may not publish: one of swarm's own kinds, or too big."""
+    if kind in BODY_TYPES:
+        raise SwarmError(f"message kind {kind!r} is swarm's own; choose another name")
+    size = len(json.dumps(body, ensure_ascii=False, default=str).encode())
+    if size > MAX_PUBLISHED_BYTES:
+        raise SwarmError(f"message {kind!r}: its body is {size:,} bytes as JSON; the limit "
+                         f"is {MAX_PUBLISHED_BYTES:,} (write big results to the blackboard)")

@@ -176,11 +176,14 @@ class Store(Protocol):
         ...
 
     async def report_progress(
-        self, task_id: int, attempt: int, fraction: float, note: str = ""
+        self, task_id: int, attempt: int, fraction: float, note: str = "", *,
+        publish: Body | dict[str, Any] | None = None, kind: str | None = None,
     ) -> bool:
         """Record how far the attempt is (`fraction` clamped to 0..1, and a note) and
-        publish `task.progress`. Fenced by (task id, attempt): False, with nothing
-        published, when that attempt no longer holds the task."""
+        publish `task.progress`; with `publish`, that message too (as `publish` takes it,
+        on the task's session channel, after `task.progress`), in the same transaction.
+        Fenced by (task id, attempt): False, with nothing published, when that attempt
+        no longer holds the task."""
         ...
 
     async def requeue_expired(self) -> list[int]:
@@ -339,6 +342,15 @@ class Store(Protocol):
         latency_s: float, ok: bool,
     ) -> None:
         """Count one call to the model server for the session (and task, if any)."""
+        ...
+
+    async def llm_finish(
+        self, holder: str | None, session_id: str, task_id: int | None, tokens_in: int,
+        tokens_out: int, latency_s: float, ok: bool,
+    ) -> bool:
+        """The end of a call: `llm_release` of `holder` (None: it held no slot) and
+        `record_llm_usage` of the call, in one transaction; whether a slot was given
+        back. The usage is counted even when the slot had expired."""
         ...
 
     async def llm_usage(self, session_id: str) -> SessionUsage:

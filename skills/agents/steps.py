@@ -1,5 +1,7 @@
-"""An agent's steps: each one published on the bus and the whole trace kept on the
-blackboard at `traces/task-<id>.md`, rewritten after every step so that it is live."""
+"""An agent's steps: each one published on the bus with the task's progress (one write to
+the store), and the trace kept on the blackboard at `traces/task-<id>.md`: written at the
+first step (so that its link is live), each later step appended, unsynced, and the whole
+written again, fsynced and announced, when the task ends (docs/design.md, "Agents")."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import asyncio
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from blackboard import BlackboardFileNotFound
 from blackboard.layout import TRACES, task_file_path
 from skills.contracts import SwarmContext
 
@@ -52,36 +55,53 @@ class Trace:
         self.ending = ""
 
     async def add(self, step: StepTrace) -> None:
-        """Record a finished step: on the bus, on the blackboard, as progress."""
+        """Record a finished step: on the blackboard, then on the bus with the progress."""
         self.steps.append(step)
+        await self.keep_step(step)
         body: dict[str, Any] = {"task_id": self._ctx.task_id, **asdict(step)}
         for call in body["calls"]:
             call["arguments"] = _excerpt(call["arguments"])
             call["answer"] = _excerpt(call["answer"])
-        await self._ctx.publish(AGENT_STEP, body)
-        await self.save()
         names = ", ".join(c.tool for c in step.calls) or "answered"
         await self._ctx.progress(min(1.0, step.step / self._max_steps),
-                                 f"step {step.step}: {names}")
+                                 f"step {step.step}: {names}", message=(AGENT_STEP, body))
+
+    async def keep_step(self, step: StepTrace) -> None:
+        """Put the step in the trace's file: the first one writes it (replacing an earlier
+        attempt's), the others are appended."""
+        if len(self.steps) > 1:
+            try:
+                # No fsync, a few kilobytes at most: cheaper here than a thread's round trip.
+                self._ctx.blackboard.append(self.path, _step_text(step))
+                return
+            except BlackboardFileNotFound:
+                pass  # removed meanwhile: written again whole
+        await asyncio.to_thread(self._ctx.blackboard.write, self.path, self.render())
 
     async def save(self) -> None:
+        """Write the whole trace, fsynced and announced (at the task's end)."""
         await asyncio.to_thread(self._ctx.blackboard.write, self.path, self.render())
 
     def render(self) -> str:
-        lines = [f"# Trace of task {self._ctx.task_id} ({self._ctx.role})", ""]
-        for step in self.steps:
-            lines += [f"## Step {step.step}", "",
-                      f"_{step.tokens_in} tokens in, {step.tokens_out} out, "
-                      f"{step.latency_s:.2f} s_", ""]
-            if step.text.strip():
-                lines += [_quoted(step.text), ""]
-            for call in step.calls:
-                mark = " (failed)" if call.failed else ""
-                lines += [f"- `{call.tool}({_excerpt(call.arguments)})`{mark}", "",
-                          _fenced(_excerpt(call.answer)), ""]
+        text = self._heading() + "".join(_step_text(step) for step in self.steps)
         if self.ending:
-            lines += ["## End", "", self.ending, ""]
-        return "\n".join(lines)
+            text += f"## End\n\n{self.ending}\n"
+        return text
+
+    def _heading(self) -> str:
+        return f"# Trace of task {self._ctx.task_id} ({self._ctx.role})\n\n"
+
+
+def _step_text(step: StepTrace) -> str:
+    lines = [f"## Step {step.step}", "",
+             f"_{step.tokens_in} tokens in, {step.tokens_out} out, {step.latency_s:.2f} s_", ""]
+    if step.text.strip():
+        lines += [_quoted(step.text), ""]
+    for call in step.calls:
+        mark = " (failed)" if call.failed else ""
+        lines += [f"- `{call.tool}({_excerpt(call.arguments)})`{mark}", "",
+                  _fenced(_excerpt(call.answer)), ""]
+    return "".join(line + "\n" for line in lines)
 
 
 def _excerpt(text: str) -> str:

@@ -20,7 +20,7 @@ from skills.llm import budget
 from skills.llm.answers import ChatMessage, ChatResult
 from skills.llm.config import LLMConfig
 from skills.llm.errors import LLMError, LLMMisconfigured, LLMUnavailable
-from skills.llm.limits import CallSlots
+from skills.llm.limits import CallSlots, CallUsage
 from skills.llm.retries import with_retries
 from skills.llm.tape import Recorder, Replayer, request_key
 from skills.llm.transport import OnText, post_chat
@@ -64,33 +64,45 @@ class ModelEndpoint:
 
     async def complete(self, messages: list[ChatMessage], *, json_mode: bool = False,
                        tools: list[dict[str, Any]] | None = None,
-                       on_text: OnText | None = None) -> ChatResult:
-        """One chat call, retried as configured, recorded or replayed."""
+                       on_text: OnText | None = None, task: Task | None = None) -> ChatResult:
+        """One chat call, retried as configured, recorded or replayed. An answered call
+        for `task` is counted in its session's usage (with the slot given back, in one
+        write); the caller counts a call that failed."""
         body = request_body(self.config, messages, json_mode, tools)
         key = request_key(body)
         if self._replayer is not None:
-            return self._replayer.answer(key)
+            result = self._replayer.answer(key)
+            if task is not None:
+                await self._store.record_llm_usage(task.session_id, task.id, result.tokens_in,
+                                                   result.tokens_out, result.latency_s, True)
+            return result
         started = time.monotonic()
         try:
-            answer = await self._call(body, on_text)
+            result = await self._call(body, on_text, started, task)
         except LLMError as exc:
             exc.latency_s = time.monotonic() - started
             await self._record(key, body, None, exc)
             raise
-        result = answer.model_copy(update={"latency_s": time.monotonic() - started})
         await self._record(key, body, result, None)
         return result
 
-    async def _call(self, body: dict[str, Any], on_text: OnText | None) -> ChatResult:
+    async def _call(self, body: dict[str, Any], on_text: OnText | None, started: float,
+                    task: Task | None) -> ChatResult:
         if time.monotonic() < self._down_until:
             raise LLMUnavailable(f"the model server at {self.config.base_url} could not be "
                                  "reached moments ago; not asking again yet")
         http = self._client()
 
         async def attempt() -> ChatResult:
-            async with self._slots.slot():
-                return await post_chat(http, body, max_call_s=self.config.max_call_s,
-                                       on_text=on_text)
+            async with self._slots.slot() as held:
+                answer = await post_chat(http, body, max_call_s=self.config.max_call_s,
+                                         on_text=on_text)
+                # An answer ends the call (no retry follows): count it as the slot goes back.
+                result = answer.model_copy(update={"latency_s": time.monotonic() - started})
+                if task is not None:
+                    held.usage = CallUsage(task.session_id, task.id, result.tokens_in,
+                                           result.tokens_out, result.latency_s, True)
+                return result
 
         try:
             return await with_retries(attempt, self.config, rng=self._rng)
@@ -149,21 +161,16 @@ class TaskModel:
         await budget.before_call(self._store, self._task, limit, keeps_running)
         try:
             result = await self._endpoint.complete(messages, json_mode=json_mode, tools=tools,
-                                                   on_text=self._streamed)
+                                                   on_text=self._streamed, task=self._task)
         except LLMError as exc:
-            await self._record(0, 0, exc.latency_s, ok=False)
+            await self._store.record_llm_usage(self._task.session_id, self._task.id, 0, 0,
+                                               exc.latency_s, False)
             raise
-        await self._record(result.tokens_in, result.tokens_out, result.latency_s, ok=True)
         await budget.after_call(self._store, self._task, limit, keeps_running)
         return result
 
     async def session_usage(self) -> SessionUsage:
         return await self._store.llm_usage(self._task.session_id)
-
-    async def _record(self, tokens_in: int, tokens_out: int, latency_s: float, *,
-                      ok: bool) -> None:
-        await self._store.record_llm_usage(self._task.session_id, self._task.id, tokens_in,
-                                           tokens_out, latency_s, ok)
 
     async def _streamed(self, chars: int) -> None:
         now = time.monotonic()

@@ -7,7 +7,10 @@ is counted per session and task with HINCRBY in one MULTI transaction.
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 from taskqueue.redis.reconnect import Reconnect
 from taskqueue.redis.scripts import Scripts, text
@@ -60,20 +63,40 @@ class LlmLimits:
         self, session_id: str, task_id: int | None, tokens_in: int, tokens_out: int,
         latency_s: float, ok: bool,
     ) -> None:
-        # Latency in whole milliseconds: sums are exact whatever order hosts add them in.
-        task = "" if task_id is None else str(task_id)
-        key = f"{self._p}usage:{session_id}"
-        amounts = (("calls", 1), ("failed", 0 if ok else 1), ("tokens_in", max(0, tokens_in)),
-                   ("tokens_out", max(0, tokens_out)),
-                   ("latency_ms", max(0, round(latency_s * 1000))))
-
         async def add() -> None:
+            # Built afresh on each try: a failed pipeline forgets its commands.
             pipe = self._client.pipeline(transaction=True)
-            for name, amount in amounts:
-                pipe.hincrby(key, f"{task}:{name}", amount)
+            self._count(pipe, session_id, task_id, tokens_in, tokens_out, latency_s, ok)
             await pipe.execute()
 
         await self._reconnect.call(add)
+
+    async def finish(
+        self, holder: str | None, session_id: str, task_id: int | None, tokens_in: int,
+        tokens_out: int, latency_s: float, ok: bool,
+    ) -> bool:
+        """Give the slot back and count the call, in one MULTI transaction."""
+        async def release_and_add() -> list[Any]:
+            pipe = self._client.pipeline(transaction=True)
+            if holder is not None:
+                pipe.zrem(f"{self._p}llm:slots", holder)
+                pipe.hdel(f"{self._p}llm:owners", holder)
+            self._count(pipe, session_id, task_id, tokens_in, tokens_out, latency_s, ok)
+            return list(await pipe.execute())
+
+        replies = await self._reconnect.call(release_and_add)
+        return holder is not None and bool(replies[0])
+
+    def _count(self, pipe: Pipeline, session_id: str, task_id: int | None, tokens_in: int,
+               tokens_out: int, latency_s: float, ok: bool) -> None:
+        # Latency in whole milliseconds: sums are exact whatever order hosts add them in.
+        task = "" if task_id is None else str(task_id)
+        key = f"{self._p}usage:{session_id}"
+        for name, amount in (("calls", 1), ("failed", 0 if ok else 1),
+                             ("tokens_in", max(0, tokens_in)),
+                             ("tokens_out", max(0, tokens_out)),
+                             ("latency_ms", max(0, round(latency_s * 1000)))):
+            pipe.hincrby(key, f"{task}:{name}", amount)
 
 
 def _limit(value: int | None) -> str:

@@ -225,12 +225,15 @@ class RedisStore:
         return bool(await self._run("attempt_note", task_id, attempt, "checkpoint", state_json))
 
     async def report_progress(
-        self, task_id: int, attempt: int, fraction: float, note: str = ""
+        self, task_id: int, attempt: int, fraction: float, note: str = "", *,
+        publish: Body | dict[str, Any] | None = None, kind: str | None = None,
     ) -> bool:
         fraction = min(1.0, max(0.0, fraction))
         body = TaskProgress(task_id=task_id, attempt=attempt, fraction=fraction, note=note)
+        # The message published with it, if any: its kind and body as ARGV[10] and [11].
+        also = () if publish is None else encode_message("", publish, kind)[1:]
         return bool(await self._run("attempt_note", task_id, attempt, "progress",
-                                    text(fraction), note, body.model_dump_json()))
+                                    text(fraction), note, body.model_dump_json(), *also))
 
     async def requeue_expired(self) -> list[int]:
         return [int(i) for i in await self._run("release", "expired", "lease expired")]
@@ -359,6 +362,13 @@ class RedisStore:
         latency_s: float, ok: bool,
     ) -> None:
         await self._llm.record_usage(session_id, task_id, tokens_in, tokens_out, latency_s, ok)
+
+    async def llm_finish(
+        self, holder: str | None, session_id: str, task_id: int | None, tokens_in: int,
+        tokens_out: int, latency_s: float, ok: bool,
+    ) -> bool:
+        return await self._llm.finish(holder, session_id, task_id, tokens_in, tokens_out,
+                                      latency_s, ok)
 
     async def llm_usage(self, session_id: str) -> SessionUsage:
         return await self._reconnect.call(lambda: self._reads.usage(session_id))

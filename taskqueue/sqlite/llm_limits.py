@@ -43,9 +43,22 @@ class LlmLimits:
         self, session_id: str, task_id: int | None, tokens_in: int, tokens_out: int,
         latency_s: float, ok: bool,
     ) -> None:
-        row = (session_id, task_id, max(0, tokens_in), max(0, tokens_out),
-               max(0, round(latency_s * 1000)), int(ok))
+        row = _usage_row(session_id, task_id, tokens_in, tokens_out, latency_s, ok)
         await self._db.write(lambda w: _insert_usage(w, row))
+
+    async def finish(
+        self, holder: str | None, session_id: str, task_id: int | None, tokens_in: int,
+        tokens_out: int, latency_s: float, ok: bool,
+    ) -> bool:
+        """Give the slot back and count the call, in one transaction."""
+        row = _usage_row(session_id, task_id, tokens_in, tokens_out, latency_s, ok)
+
+        async def release_and_count(w: Write) -> bool:
+            released = holder is not None and await _delete_slot(w.conn, holder)
+            await _insert_usage(w, row)
+            return released
+
+        return await self._db.write(release_and_count)
 
     async def usage(self, session_id: str) -> SessionUsage:
         return _sum_usage(await self._db.read(lambda conn: _usage_by_task(conn, session_id)))
@@ -80,7 +93,16 @@ async def _delete_slot(conn: aiosqlite.Connection, holder: str) -> bool:
     return cursor.rowcount > 0
 
 
-async def _insert_usage(w: Write, row: tuple[str, int | None, int, int, int, int]) -> None:
+UsageRow = tuple[str, int | None, int, int, int, int]
+
+
+def _usage_row(session_id: str, task_id: int | None, tokens_in: int, tokens_out: int,
+               latency_s: float, ok: bool) -> UsageRow:
+    return (session_id, task_id, max(0, tokens_in), max(0, tokens_out),
+            max(0, round(latency_s * 1000)), int(ok))
+
+
+async def _insert_usage(w: Write, row: UsageRow) -> None:
     session_id, task_id, tokens_in, tokens_out, latency_ms, ok = row
     await w.conn.execute(
         "INSERT INTO llm_usage (session_id, task_id, time, tokens_in, tokens_out, "
@@ -123,10 +145,9 @@ async def _wait_for_room(
     conn: aiosqlite.Connection, now: float, max_concurrent: int | None, per_minute: int | None
 ) -> float | None:
     """None when a call may start now, else how long until a slot or the rate frees up."""
-    cursor = await conn.execute(
+    [(held, first_expiry, made, oldest)] = await conn.execute_fetchall(
         "SELECT (SELECT count(*) FROM llm_slots), (SELECT min(expires_at) FROM llm_slots), "
         "(SELECT count(*) FROM llm_requests), (SELECT min(time) FROM llm_requests)")
-    held, first_expiry, made, oldest = await cursor.fetchone() or (0, 0.0, 0, 0.0)
     if max_concurrent is not None and held >= max_concurrent:
         # Expired slots were deleted, so the first expiry is still ahead.
         return float(min(SLOT_POLL_S, first_expiry - now))

@@ -25,10 +25,14 @@ _INSERT_MESSAGE = (
 class Outbox:
     """The bus messages a write reports, appended to the bus by the same transaction."""
 
-    messages: list[tuple[str, Body]] = field(default_factory=list)
+    messages: list[EncodedMessage] = field(default_factory=list)
 
     def add(self, channel: str, body: Body) -> None:
-        self.messages.append((channel, body))
+        self.messages.append(encode_message(channel, body))
+
+    def add_encoded(self, channel: str, kind: str, body_json: str) -> None:
+        """A message encoded before the transaction (a caller's plain dict), now placed."""
+        self.messages.append((channel, kind, body_json))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +71,7 @@ class StoreDatabase:
         async def transaction(conn: aiosqlite.Connection) -> T:
             write = Write(conn, self._clock(), Outbox())
             result = await change(write)
-            await append_messages(conn, write.now, self.sender, [
-                encode_message(channel, body) for channel, body in write.outbox.messages])
+            await append_messages(conn, write.now, self.sender, write.outbox.messages)
             return result
 
         return await self.db.write(transaction)

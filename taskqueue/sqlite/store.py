@@ -33,6 +33,7 @@ from taskqueue.retry import RetryPolicy
 from taskqueue.sqlite.blobs import Blobs
 from taskqueue.sqlite.board_files import BoardFiles
 from taskqueue.sqlite.bus import Bus
+from taskqueue.sqlite.codec import encode_message
 from taskqueue.sqlite.connection import Database
 from taskqueue.sqlite.leases import Leases
 from taskqueue.sqlite.llm_limits import LlmLimits
@@ -150,9 +151,11 @@ class SqliteStore:
         return await self._tasks.save_checkpoint(task_id, attempt, state)
 
     async def report_progress(
-        self, task_id: int, attempt: int, fraction: float, note: str = ""
+        self, task_id: int, attempt: int, fraction: float, note: str = "", *,
+        publish: Body | dict[str, Any] | None = None, kind: str | None = None,
     ) -> bool:
-        return await self._tasks.report_progress(task_id, attempt, fraction, note)
+        also = None if publish is None else encode_message("", publish, kind)
+        return await self._tasks.report_progress(task_id, attempt, fraction, note, also)
 
     async def requeue_expired(self) -> list[int]:
         return await self._leases.requeue_expired()
@@ -253,6 +256,13 @@ class SqliteStore:
         latency_s: float, ok: bool,
     ) -> None:
         await self._llm.record_usage(session_id, task_id, tokens_in, tokens_out, latency_s, ok)
+
+    async def llm_finish(
+        self, holder: str | None, session_id: str, task_id: int | None, tokens_in: int,
+        tokens_out: int, latency_s: float, ok: bool,
+    ) -> bool:
+        return await self._llm.finish(holder, session_id, task_id, tokens_in, tokens_out,
+                                      latency_s, ok)
 
     async def llm_usage(self, session_id: str) -> SessionUsage:
         return await self._llm.usage(session_id)

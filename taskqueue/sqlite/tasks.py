@@ -23,7 +23,7 @@ from taskqueue.messages import (
 )
 from taskqueue.models import HUMAN_ROLE, Completion, NewTask, StatusCount, Task, TaskStatus
 from taskqueue.retry import RetryPolicy
-from taskqueue.sqlite.codec import TASK_COLUMNS, row_to_task, to_json
+from taskqueue.sqlite.codec import TASK_COLUMNS, EncodedMessage, row_to_task, to_json
 from taskqueue.sqlite.dependencies import (
     cancel_unfinished,
     settle_dependents,
@@ -80,11 +80,14 @@ class Tasks:
             lambda w: _set_checkpoint(w.conn, task_id, attempt, state_json))
 
     async def report_progress(
-        self, task_id: int, attempt: int, fraction: float, note: str
+        self, task_id: int, attempt: int, fraction: float, note: str,
+        also: EncodedMessage | None = None,
     ) -> bool:
+        """`Store.report_progress`; `also` is the message published with it (its channel
+        left blank: the task's session channel is known inside the transaction)."""
         fraction = min(1.0, max(0.0, fraction))
         return await self._db.write(
-            lambda w: _set_progress(w, task_id, attempt, fraction, note))
+            lambda w: _set_progress(w, task_id, attempt, fraction, note, also))
 
     async def cancel(self, task_id: int, reason: str) -> bool:
         async def cancel_if_unfinished(w: Write) -> list[int]:
@@ -195,18 +198,23 @@ async def _set_checkpoint(
 
 
 async def _set_progress(
-    w: Write, task_id: int, attempt: int, fraction: float, note: str
+    w: Write, task_id: int, attempt: int, fraction: float, note: str,
+    also: EncodedMessage | None,
 ) -> bool:
-    cursor = await w.conn.execute(
+    # One trip to the connection's thread for the update and its row: a step reports often.
+    rows = await w.conn.execute_fetchall(
         "UPDATE tasks SET progress = ?, progress_note = ? "
         "WHERE id = ? AND attempt = ? AND status = 'running' RETURNING session_id",
         (fraction, note, task_id, attempt),
     )
-    row = await cursor.fetchone()
-    if row is None:
+    if not rows:
         return False
+    [row] = rows
     w.outbox.add(session_channel(row[0]), TaskProgress(
         task_id=task_id, attempt=attempt, fraction=fraction, note=note))
+    if also is not None:
+        _, kind, body_json = also
+        w.outbox.add_encoded(session_channel(row[0]), kind, body_json)
     return True
 
 

@@ -21,6 +21,7 @@ from support.before_contract import BeforeContract
 from support.blobs_contract import BlobsContract
 from support.board_files_contract import BoardFilesContract
 from support.clock import FakeClock
+from support.step_writes_contract import StepWritesContract
 from taskqueue import (
     HUMAN_ROLE,
     WORKERS_CHANNEL,
@@ -179,7 +180,7 @@ def invalid_plans() -> list[Any]:
     ]
 
 
-class StoreContract(BeforeContract, BoardFilesContract, BlobsContract):
+class StoreContract(BeforeContract, BoardFilesContract, BlobsContract, StepWritesContract):
     """The behaviour every `Store` must have; subclass it and provide `store`."""
 
     @pytest.fixture

@@ -4,6 +4,7 @@ session's token budget."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,34 @@ async def test_a_failed_call_gives_its_slot_back(
         await model.complete(ASK)
 
     assert await store.llm_acquire("next", 1, None, lease_s=60) is None
+
+
+async def test_an_answered_call_gives_its_slot_back_and_counts_its_usage_in_one_write(
+    server: FakeModelServer, store: SqliteStore, endpoints: list[ModelEndpoint],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = await store.create_session("a request", {})
+    task = await store.get_task(await store.enqueue(session.id, NewTask(role="researcher")))
+    server.script(Answer("one", tokens_in=30, tokens_out=5))
+    model = ModelEndpoint(fast_config(server.url, max_concurrent=1), store, owner="w1",
+                          keeps_running=goes_on_when_budget_spent)
+    endpoints.append(model)
+    writes: list[str] = []
+    for name in ("llm_finish", "llm_release", "record_llm_usage"):
+        monkeypatch.setattr(store, name, _counted(getattr(store, name), name, writes))
+
+    await model.for_task(task).chat(ASK)
+
+    assert writes == ["llm_finish"]
+    assert (await store.llm_usage(session.id)).by_task[task.id].tokens == 35
+    assert await store.llm_acquire("next", 1, None, lease_s=60) is None
+
+
+def _counted(method: Any, name: str, writes: list[str]) -> Any:
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        writes.append(name)
+        return await method(*args, **kwargs)
+    return counted
 
 
 async def test_every_call_of_a_task_is_counted_in_its_usage(
