@@ -29,7 +29,11 @@ def test_ctrl_c_during_start_up_leaves_nothing_half_created(
     time.sleep(delay_s)
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=60)
-    assert run.returncode in (0, 130), (run.returncode, err)
+    # A run that has already finished may take the signal while the interpreter shuts
+    # down, when Python's own handler is gone: then the session must be done, reported.
+    finished_before_the_signal = (run.returncode == -signal.SIGINT
+                                  and list(home.glob("blackboard/*/final/report.md")))
+    assert run.returncode in (0, 130) or finished_before_the_signal, (run.returncode, err)
     assert "Traceback" not in err
     if not (home / "swarm.db").exists():
         return
