@@ -27,13 +27,16 @@ class Finished:
     timed_out: bool = False
 
 
-def sandboxed(argv: list[str], workdir: Path, settings: CommandSettings) -> list[str]:
-    """`argv` inside bubblewrap: the whole file system read-only but `workdir`, a private
-    /tmp, no network unless `network`."""
+def sandboxed(argv: list[str], workdir: Path, scratch: Path,
+              settings: CommandSettings) -> list[str]:
+    """`argv` inside bubblewrap: the whole file system read-only but `workdir` and the
+    task's `scratch` directory (its TMPDIR), no network unless `network`. /tmp stays
+    visible, read-only: the program or its interpreter may live there."""
     if settings.sandbox == "none":
         return argv
     confined = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--tmpfs", "/tmp", "--bind", str(workdir), str(workdir),
+                "--bind", str(scratch), str(scratch), "--setenv", "TMPDIR", str(scratch),
+                "--bind", str(workdir), str(workdir),
                 "--unshare-all", "--die-with-parent", "--new-session", "--chdir", str(workdir)]
     if settings.network:
         confined.append("--share-net")

@@ -64,12 +64,14 @@ class CommandSkill(SwarmSkill):
             raise Fail(f"skill {self.name!r}: program {argv[0]!r} not found")
         tree = await self._worktree(ctx)
         workdir = tree.path if tree else Path(tempfile.mkdtemp(prefix="swarm-task-"))
+        scratch = Path(tempfile.mkdtemp(prefix="swarm-scratch-"))
         try:
             await ctx.progress(0.0, f"running {argv[0]}")
-            finished = await run_program(sandboxed(argv, workdir, settings), workdir,
-                                         settings, _environment())
+            finished = await run_program(sandboxed(argv, workdir, scratch, settings),
+                                         workdir, settings, _environment())
             diff = await commit_changes(tree, f"swarm task {ctx.task_id}") if tree else ""
         finally:
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
             await (remove_worktree(tree) if tree else asyncio.to_thread(
                 shutil.rmtree, workdir, True))
         return await self._report(ctx, argv, finished, diff, tree)
