@@ -21,11 +21,14 @@ import importlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-
-from tree_sitter import Language, Node, Parser
+from typing import TYPE_CHECKING
 
 from .code_pieces import code_pieces, loose_code_pieces
 from .passages import Chunk
+
+if TYPE_CHECKING:
+    # Imported where a file is cut: a worker that never reads code need not carry it.
+    from tree_sitter import Language, Node
 
 __all__ = ["GRAMMAR_SUFFIXES", "chunk_code"]
 
@@ -121,6 +124,8 @@ def chunk_code(path: str, lines: list[str]) -> list[Chunk] | None:
         return None
     # Rows count "\n" only, as our line numbers do; bytes that are not UTF-8 cannot occur
     # in a decoded file, and a replaced one would not move a row.
+    from tree_sitter import Parser
+
     tree = Parser(language).parse("\n".join(lines).encode("utf-8", "replace"))
     chunks: list[Chunk] = []
     try:
@@ -138,6 +143,8 @@ def _language(module: str, function: str) -> Language | None:
     """The grammar from its wheel, or None when the wheel is missing or was built for
     another version of the tree-sitter library."""
     try:
+        from tree_sitter import Language
+
         return Language(getattr(importlib.import_module(module), function)())
     except (ImportError, AttributeError, ValueError):
         return None
