@@ -3,21 +3,14 @@ finished."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from support.cli import SAMPLE_CORPUS, assert_clean_error, swarm, swarm_process
-from support.sessions import db_rows, executions, slow_plan, wait_for
+from support.sessions import FinishedSession, db_rows, executions, slow_plan, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass(frozen=True)
-class FinishedSession:
-    home: Path
-    session_id: str
 
 
 @pytest.fixture(scope="module")

@@ -4,22 +4,14 @@ and the time stamped on each event."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from support.cli import SAMPLE_CORPUS, assert_clean_error, swarm
-from support.sessions import db_rows, slow_plan
+from support.sessions import FinishedSession, db_rows, slow_plan
 from taskqueue import WORKERS_CHANNEL, session_channel
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass(frozen=True)
-class FinishedSession:
-    home: Path
-    session_id: str
 
 
 @pytest.fixture(scope="module")

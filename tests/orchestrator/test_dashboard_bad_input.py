@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from support.cli import swarm
-from support.dashboard import CHANGE, dashboard_process
+from support.dashboard import CHANGE, dashboard_process, http_request
 
 
 @pytest.fixture(scope="module")
@@ -25,23 +24,12 @@ def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int
         yield parts.hostname, parts.port
 
 
-def request(address: tuple[str, int], method: str, path: str,
-            headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection(*address, timeout=60)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
 @pytest.mark.parametrize("after", ["%C2%B2", "99999999999999999999999", "9223372036854775808"],
                          ids=["superscript-two", "huge", "just-past-int64"])
 def test_event_offset_that_is_no_message_id_is_a_400(
     address: tuple[str, int], after: str,
 ) -> None:
-    status, body = request(address, "GET", f"/api/events?after={after}")
+    status, body = http_request(address, "GET", f"/api/events?after={after}")
 
     assert status == 400
     assert "message id" in json.loads(body)["error"]
@@ -51,7 +39,7 @@ def test_event_offset_that_is_no_message_id_is_a_400(
 def test_task_id_past_any_task_is_a_400(
     address: tuple[str, int], action: str,
 ) -> None:
-    status, body = request(address, "POST", f"/api/tasks/99999999999999999999999/{action}",
+    status, body = http_request(address, "POST", f"/api/tasks/99999999999999999999999/{action}",
                            headers={**CHANGE, "Content-Type": "application/json"})
 
     assert status == 400

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import threading
@@ -20,7 +19,7 @@ from orchestrator.dashboard.app import MAX_BODY_BYTES
 from orchestrator.dashboard.render import MAX_RENDER_BYTES, render_file
 from orchestrator.dashboard.settings import DashboardSettings
 from orchestrator.workspace import Workspace
-from support.dashboard import ORIGIN, dashboard_process, seed_session
+from support.dashboard import ORIGIN, dashboard_process, http_request, seed_session
 from taskqueue import HUMAN_ROLE, NewTask
 
 LINE = b"A line of a very long finding, repeated until the file is big.\n"
@@ -49,13 +48,7 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, 
 def request(board: tuple[str, int, str, int], method: str, path: str,
             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     host, port, _, _ = board
-    connection = http.client.HTTPConnection(host, port, timeout=60)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+    return http_request((host, port), method, path, headers)
 
 
 def read_to_close(sock: socket.socket) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import os
 import queue
 import re
@@ -99,3 +100,15 @@ def stop(process: subprocess.Popen[str]) -> None:
     for stream in (process.stdout, process.stderr):
         if stream is not None:
             stream.close()
+
+
+def http_request(address: tuple[str, int], method: str, path: str,
+                 headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """One request to a running board at `address`: its status and body."""
+    connection = http.client.HTTPConnection(*address, timeout=60)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()

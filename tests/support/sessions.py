@@ -144,3 +144,10 @@ def assert_board_files_whole(home: Path, session_id: str, outputs: list[SlowOutp
         assert (found.front_matter.task, found.front_matter.attempt) == (
             output.task_id, output.attempt)
         assert found.body == slow_output(output.n), found.path
+
+
+class FinishedSession(NamedTuple):
+    """A session that has already ended, in its workspace: what a module's tests share."""
+
+    home: Path
+    session_id: str
