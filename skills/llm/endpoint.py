@@ -34,6 +34,15 @@ logger = logging.getLogger(__name__)
 ProgressNote = Callable[[str], Awaitable[None]]
 # A streamed answer is reported on the bus at most this often.
 PROGRESS_EVERY_S = 1.0
+# Connections kept to the model server when no call limit says how many calls run at once.
+DEFAULT_POOL = 100
+
+
+def connection_limits(config: LLMConfig) -> httpx2.Limits:
+    """Keep a connection open for every call that may run at once: httpx's default keeps
+    20, so more concurrent calls than that close and reopen connections on every call."""
+    at_once = max(DEFAULT_POOL, config.max_concurrent or DEFAULT_POOL)
+    return httpx2.Limits(max_connections=at_once, max_keepalive_connections=at_once)
 
 
 class ModelEndpoint:
@@ -120,7 +129,8 @@ class ModelEndpoint:
             timeout = httpx2.Timeout(self.config.timeout_s)
             try:
                 self._http = httpx2.AsyncClient(base_url=self.config.base_url,
-                                                headers=headers, timeout=timeout)
+                                                headers=headers, timeout=timeout,
+                                                limits=connection_limits(self.config))
             except httpx2.InvalidURL as exc:
                 raise LLMMisconfigured(f"base_url {self.config.base_url!r}: {exc}") from exc
         return self._http
