@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import httpx2
@@ -20,6 +22,7 @@ from skills.llm import budget
 from skills.llm.answers import ChatMessage, ChatResult
 from skills.llm.config import LLMConfig
 from skills.llm.errors import LLMError, LLMMisconfigured, LLMUnavailable
+from skills.llm.lanes import Lanes
 from skills.llm.limits import CallSlots, CallUsage
 from skills.llm.retries import with_retries
 from skills.llm.tape import Recorder, Replayer, request_key
@@ -38,11 +41,11 @@ PROGRESS_EVERY_S = 1.0
 DEFAULT_POOL = 100
 
 
-def connection_limits(config: LLMConfig) -> httpx2.Limits:
-    """Keep a connection open for every call that may run at once: httpx's default keeps
-    20, so more concurrent calls than that close and reopen connections on every call."""
-    at_once = max(DEFAULT_POOL, config.max_concurrent or DEFAULT_POOL)
-    return httpx2.Limits(max_connections=at_once, max_keepalive_connections=at_once)
+def connections_kept(config: LLMConfig) -> int:
+    """A connection for every call that may run at once (the call limit holds across
+    every process, so one process never runs more): past the pool's idle limit (20 by
+    default in httpx), every call would close a connection and open another."""
+    return config.max_concurrent or DEFAULT_POOL
 
 
 class ModelEndpoint:
@@ -51,12 +54,11 @@ class ModelEndpoint:
 
     def __init__(self, config: LLMConfig, store: Store, *, owner: str,
                  keeps_running: budget.KeepsRunning,
-                 http: httpx2.AsyncClient | None = None,
                  rng: Callable[[], float] = random.random) -> None:
         self.config = config
         self.keeps_running = keeps_running
         self._store = store
-        self._http = http
+        self._lanes: Lanes | None = None
         self._rng = rng
         self._slots = CallSlots(store, config, owner)
         self._recorder = Recorder(config.record) if config.record else None
@@ -100,10 +102,10 @@ class ModelEndpoint:
         if time.monotonic() < self._down_until:
             raise LLMUnavailable(f"the model server at {self.config.base_url} could not be "
                                  "reached moments ago; not asking again yet")
-        http = self._client()
+        lanes = self._connections()
 
         async def attempt() -> ChatResult:
-            async with self._slots.slot() as held:
+            async with self._slots.slot() as held, lanes.client() as http:
                 answer = await post_chat(http, body, max_call_s=self.config.max_call_s,
                                          on_text=on_text)
                 # An answer ends the call (no retry follows): count it as the slot goes back.
@@ -120,20 +122,27 @@ class ModelEndpoint:
                 self._down_until = time.monotonic() + self.config.down_for_s
             raise
 
-    def _client(self) -> httpx2.AsyncClient:
-        if self._http is None:
-            if not self.config.base_url:
+    def _connections(self) -> Lanes:
+        if self._lanes is None:
+            base_url = self.config.base_url
+            if not base_url:
                 raise LLMUnavailable("no model server is configured (SWARM_LLM_BASE_URL)")
-            headers = ({"Authorization": f"Bearer {self.config.api_key}"}
-                       if self.config.api_key else {})
-            timeout = httpx2.Timeout(self.config.timeout_s)
-            try:
-                self._http = httpx2.AsyncClient(base_url=self.config.base_url,
-                                                headers=headers, timeout=timeout,
-                                                limits=connection_limits(self.config))
-            except httpx2.InvalidURL as exc:
-                raise LLMMisconfigured(f"base_url {self.config.base_url!r}: {exc}") from exc
-        return self._http
+            # One TLS context for every pool: making one reads the system's certificates.
+            tls = httpx2.create_ssl_context()
+            self._lanes = Lanes(partial(self._open_pool, base_url, tls),
+                                connections_kept(self.config))
+        return self._lanes
+
+    def _open_pool(self, base_url: str, tls: ssl.SSLContext, size: int) -> httpx2.AsyncClient:
+        headers = ({"Authorization": f"Bearer {self.config.api_key}"}
+                   if self.config.api_key else {})
+        try:
+            return httpx2.AsyncClient(
+                base_url=base_url, headers=headers, verify=tls,
+                timeout=httpx2.Timeout(self.config.timeout_s),
+                limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size))
+        except httpx2.InvalidURL as exc:
+            raise LLMMisconfigured(f"base_url {base_url!r}: {exc}") from exc
 
     async def _record(self, key: str, body: dict[str, Any], result: ChatResult | None,
                       error: LLMError | None) -> None:
@@ -141,9 +150,9 @@ class ModelEndpoint:
             await asyncio.to_thread(self._recorder.write, key, body, result, error)
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        if self._lanes is not None:
+            await self._lanes.aclose()
+            self._lanes = None
 
 
 class TaskModel:
