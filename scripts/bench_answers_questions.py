@@ -39,7 +39,7 @@ class Question:
 CORPORA = (
     Corpus("click", "site:click"),
     Corpus("starlette", "site:starlette"),
-    Corpus("httpx", "site:httpx"),
+    Corpus("httpx2", "site:httpx2"),
     Corpus("pip-docs", "/usr/share/doc/python3-pip/html"),
     Corpus("stdlib", "stdlib"),
 )
@@ -73,14 +73,14 @@ QUESTIONS = (
     Question("starlette", "How is the session cookie signed and checked?", (
         KeyPlace("middleware/sessions.py", "SessionMiddleware.__call__"),
         KeyPlace("middleware/sessions.py", "SessionMiddleware.__init__"))),
-    Question("httpx", "Which method does a redirect use after a 303 response?", (
+    Question("httpx2", "Which method does a redirect use after a 303 response?", (
         KeyPlace("_client.py", "BaseClient._redirect_method"),)),
-    Question("httpx", "How are connect, read, write and pool timeouts configured?", (
+    Question("httpx2", "How are connect, read, write and pool timeouts configured?", (
         KeyPlace("_config.py", "Timeout"), KeyPlace("_config.py", "Timeout.__init__"))),
-    Question("httpx", "How does the client pick up proxies from environment variables?", (
+    Question("httpx2", "How does the client pick up proxies from environment variables?", (
         KeyPlace("_utils.py", "get_environment_proxies"),
         KeyPlace("_client.py", "BaseClient._get_proxy_map"))),
-    Question("httpx", "How does digest authentication build its Authorization header?", (
+    Question("httpx2", "How does digest authentication build its Authorization header?", (
         KeyPlace("_auth.py", "DigestAuth._build_auth_header"),)),
     Question("pip-docs", "How do I make installs repeatable with hash checking?", (
         KeyPlace("topics/repeatable-installs.md", lines=(34, 59)),)),
