@@ -53,10 +53,12 @@ class SwarmContext(Protocol):
     session_id: str
     role: str
     attempt: int
-    blackboard: BlackboardView
     restored: Any
     llm: ChatModel | None
 
+    # Read-only, so that a context may hold any board that offers the view's methods.
+    @property
+    def blackboard(self) -> BlackboardView: ...
     @property
     def cancelled(self) -> bool: ...
     async def progress(self, fraction: float, note: str = "", *,

@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 CHASE_SKILL = "chase"
 _KEY_PREFIX = "chase-"
 _NOT_STARTED = (TaskStatus.QUEUED, TaskStatus.BLOCKED)
+# Rewrites of plan.md by one researcher while chases keep coming: a bound, never reached
+# unless chases are enqueued faster than a file is written.
+PLAN_REWRITES = 8
 
 
 def chase_key(slot: int) -> str:
@@ -80,7 +83,7 @@ async def enqueue_chases(ctx: SwarmContext, request: ChaseRequest) -> list[int]:
             break
         ids.append(task_id)
     if ids:
-        await _show_in_plan(ctx)
+        await show_in_plan(ctx)
     return ids
 
 
@@ -116,11 +119,22 @@ async def _enqueue_one(ctx: SwarmContext, request: ChaseRequest, followed: Follo
             logger.info("chase slot %s was taken meanwhile; trying the next", slot)
 
 
-async def _show_in_plan(ctx: SwarmContext) -> None:
-    """Rewrite plan.md's follow-ups from the store: every chase enqueued so far."""
-    try:
-        planned = ctx.blackboard.read(PLAN_FILE).split(FOLLOW_UPS_HEADING, 1)[0]
-    except BlackboardError:
-        planned = ""
-    follow_ups = render_follow_ups(await ctx.session_tasks(), CHASE_SKILL)
-    ctx.blackboard.write_shared(PLAN_FILE, planned.rstrip("\n") + "\n\n" + follow_ups)
+async def show_in_plan(ctx: SwarmContext) -> None:
+    """Rewrite plan.md's follow-ups from the store: every chase enqueued so far.
+
+    Researchers rewrite it concurrently, so one may write a list older than the one just
+    written by another. Each looks again after its write and writes again if a chase came
+    meanwhile: the last to look has written every chase enqueued before it looked, and a
+    chase enqueued after that is shown by its own enqueuer's rewrite.
+    """
+    shown = None
+    for _ in range(PLAN_REWRITES):
+        follow_ups = render_follow_ups(await ctx.session_tasks(), CHASE_SKILL)
+        if follow_ups == shown:
+            return
+        try:
+            planned = ctx.blackboard.read(PLAN_FILE).split(FOLLOW_UPS_HEADING, 1)[0]
+        except BlackboardError:
+            planned = ""
+        ctx.blackboard.write_shared(PLAN_FILE, planned.rstrip("\n") + "\n\n" + follow_ups)
+        shown = follow_ups

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from skills import TaskContext
+from skills.builtin.chase_follow_ups import show_in_plan
 from taskqueue import NewTask, Task
 
 QUESTION = "How does entry_point run a job?"
@@ -129,3 +132,44 @@ async def test_a_slot_taken_between_reading_and_enqueueing_moves_to_the_next(
         await store.close()
     assert {name: t.key for name, t in chases.items()} == {
         "other": "chase-1", "helper_one": "chase-2"}
+
+
+class LooksBeforeAnother(TaskContext):
+    """A researcher's context that, the first time it lists the session's tasks, lets
+    another researcher enqueue a chase and rewrite plan.md before it writes its own."""
+
+    def __init__(self, *args: Any, meanwhile: Callable[[], Awaitable[None]],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._meanwhile: Callable[[], Awaitable[None]] | None = meanwhile
+
+    async def session_tasks(self) -> list[Task]:
+        listed = await super().session_tasks()
+        if self._meanwhile is not None:
+            meanwhile, self._meanwhile = self._meanwhile, None
+            await meanwhile()
+        return listed
+
+
+async def test_a_researcher_that_writes_plan_md_late_keeps_the_chase_of_another(
+        harness: Any) -> None:
+    harness.board.write("plan.md", "# Plan\n")
+    first, second = [await harness.enqueue("researcher", {}, key=k) for k in ("r1", "r2")]
+    claimed = {t.id: t for t in await harness.store.claim(
+        "w", ["researcher"], 2, lease_s=60, session_id=harness.session_id)}
+
+    def context(task_id: int, **extra: Any) -> TaskContext:
+        kind = LooksBeforeAnother if extra else TaskContext
+        return kind(harness.store, claimed[task_id], worker_id="w", skill="research",
+                    board=harness.board, **extra)
+
+    async def second_enqueues_and_shows() -> None:
+        await harness.enqueue("researcher", {}, skill="chase", key="chase-1",
+                              title="Chase late", depends_on=[second])
+        await show_in_plan(context(second))
+
+    await show_in_plan(context(first, meanwhile=second_enqueues_and_shows))
+
+    plan = harness.board.read("plan.md").body
+    assert plan.startswith("# Plan\n")
+    assert "| chase-1 | researcher | chase | Chase late | r2 | — |" in plan
