@@ -36,7 +36,13 @@ from orchestrator.session_run import (
     run_session,
     start_detached,
 )
-from orchestrator.session_start import RunOptions, create_session, ensure_started, prepare
+from orchestrator.session_start import (
+    RunOptions,
+    create_session,
+    ensure_started,
+    prepare,
+    restore_corpus_snapshot,
+)
 from orchestrator.supervisor import Supervisor
 from orchestrator.workspace import STORE_ENV, Workspace, resolve_home
 from taskqueue import SessionStatus, Store, SwarmError
@@ -215,6 +221,7 @@ async def _resume(ws: Workspace, prefix: str, timeout_s: float | None, as_json: 
         session = await store.find_session(prefix)
         if session.status is SessionStatus.CANCELLED:
             raise SwarmError(f"session {session.id} was cancelled; it cannot be resumed")
+        await restore_corpus_snapshot(store, session)
         await store.finish_session(session.id, SessionStatus.RUNNING)
         await ensure_started(ws, store, session)
         _announce_session(session.id, as_json)

@@ -156,13 +156,35 @@ async def share_corpus(ws: Workspace, store: Store, options: RunOptions) -> RunO
     files it lacks) and record the snapshot's hash in the options."""
     if not ws.board_through_store or options.corpus is None or options.index is None:
         return options
-    corpus = options.corpus
+    snapshot = await share_corpus_now(options.corpus, options.index, store)
+    return options.model_copy(update={"corpus_snapshot": snapshot})
+
+
+async def share_corpus_now(corpus: Path, index: Path, store: Store) -> str:
+    """Upload the corpus's snapshot (the files the store lacks); its hash."""
     try:
-        manifest = await asyncio.to_thread(build_manifest, CorpusIndex(options.index, corpus))
-        snapshot = await upload_snapshot(store, corpus, manifest)
+        manifest = await asyncio.to_thread(build_manifest, CorpusIndex(index, corpus))
+        return await upload_snapshot(store, corpus, manifest)
     except (CorpusError, OSError) as exc:
         raise CorpusProblem(f"--corpus: it cannot be shared through the store ({exc})") from exc
-    return options.model_copy(update={"corpus_snapshot": snapshot})
+
+
+async def restore_corpus_snapshot(store: Store, session: Session) -> None:
+    """Put the session's corpus snapshot back in the store if the store lost it (a Redis
+    restarted from an AOF that missed its last second). The snapshot is put last, after
+    its files, so it is the one to check. Only the same corpus can restore it: a corpus
+    changed since the session began makes another snapshot, refused with a clear error."""
+    options = options_of(session)
+    snapshot, corpus, index = options.corpus_snapshot, options.corpus, options.index
+    if snapshot is None or corpus is None or index is None:
+        return
+    if not await store.missing_blobs([snapshot]):
+        return
+    restored = await share_corpus_now(corpus, index, store)
+    if restored != snapshot:
+        raise CorpusProblem(
+            f"session {session.id}: the store lost its corpus snapshot and {corpus} "
+            "has changed since the session began, so it cannot be put back")
 
 
 async def ensure_started(ws: Workspace, store: Store, session: Session) -> None:
