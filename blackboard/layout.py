@@ -35,6 +35,17 @@ FOLDERS: tuple[str, ...] = (FINDINGS, DESIGNS, ANALYSIS, CRITIQUES, FINAL)
 TEMP_SUFFIX = ".swarm-tmp"
 """Ends the name of a file being written; such files are never listed or reported."""
 
+COPY_MARK = ".copied-from-store"
+"""In a session's folder on a host that copies the session's files from the store: the
+last sequence number up to which every file the store holds is on this disk
+(blackboard/copies.py). Never listed, and no path may name it."""
+
+COPY_LOCK = ".copied-from-store.lock"
+"""Beside the mark: the lock the copiers of one host take turns on. Never listed either."""
+
+HOST_FILES: frozenset[str] = frozenset({COPY_MARK, COPY_LOCK})
+"""The files in a session's folder that are the host's bookkeeping, not the session's."""
+
 STEM_MAX_LENGTH = 60
 """Long enough for a title's first words, short enough for any file system's name limit."""
 
@@ -44,6 +55,11 @@ _NOT_STEM_CHARACTERS = re.compile(r"[^a-z0-9]+")
 def is_temp_name(name: str) -> bool:
     """Whether a file name (not a path) is one of our temporary files."""
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def is_host_file(relative: str) -> bool:
+    """Whether a path relative to the session names one of the host's own files."""
+    return relative in HOST_FILES
 
 
 def temp_name(final_name: str, token: str) -> str:

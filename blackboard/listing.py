@@ -1,7 +1,9 @@
 """Walking a session directory: the flat list of files and the tree the CLI prints.
 
-Temporary files are skipped. A symlinked folder is shown but not entered (it could loop or
-lead outside the session); a symlinked file is listed only when it resolves inside.
+Temporary files are skipped, and so are the host's own files at the session's top (the
+mark of the copy from the store and its lock: blackboard/copies.py). A symlinked folder
+is shown but not entered (it could loop or lead outside the session); a symlinked file
+is listed only when it resolves inside.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from blackboard.layout import is_temp_name
+from blackboard.layout import is_host_file, is_temp_name
 from blackboard.paths import is_inside
 
 
@@ -61,5 +63,7 @@ def _entries(folder: Path) -> list[os.DirEntry[str]]:
 
 def _is_listed_file(session_dir: Path, entry: os.DirEntry[str]) -> bool:
     if is_temp_name(entry.name) or not entry.is_file():
+        return False
+    if is_host_file(entry.name) and Path(entry.path).parent == session_dir:
         return False
     return not entry.is_symlink() or is_inside(session_dir, Path(entry.path))

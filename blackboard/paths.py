@@ -2,9 +2,9 @@
 
 A path is refused before any file is touched when it is empty, holds a NUL byte, a
 control character (a newline) or a backslash, is absolute, has a '..' component, names a
-temporary file, holds text UTF-8 cannot encode, is too long for the file system, or
-reaches through a symlink (a file or any folder on the way) to somewhere outside the
-session.
+temporary file or one of the host's own files (the mark of the copy from the store),
+holds text UTF-8 cannot encode, is too long for the file system, or reaches through a
+symlink (a file or any folder on the way) to somewhere outside the session.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from blackboard.errors import InvalidBlackboardPath, PathOutsideSession
-from blackboard.layout import is_temp_name, temp_name
+from blackboard.layout import is_host_file, is_temp_name, temp_name
 
 # A name is written first as its temporary file, `.<name>.<12 hex digits>.swarm-tmp`, so
 # it must leave room for that within the file system's limits (Linux: 255 and 4096 bytes).
@@ -42,6 +42,8 @@ def confine(
     ``InvalidBlackboardPath`` for a path that is malformed.
     """
     relative = _normalize(path, session_id, allow_root=allow_root)
+    if is_host_file(relative):
+        raise InvalidBlackboardPath(path, session_id, "the name is kept for the host's own use")
     absolute = session_dir / relative if relative else session_dir
     if len(str(absolute).encode("utf-8")) + TEMP_OVERHEAD_BYTES >= PATH_MAX_BYTES:
         raise InvalidBlackboardPath(path, session_id, "the path is too long for the file system")

@@ -5,13 +5,17 @@ share only the store: they put every file they write in it, and read earlier fil
 it. Here the files they put are copied under this workspace's `blackboard/<session>/`
 (so `cat`, `swarm blackboard` and the board work as ever), and the files the
 orchestrator writes itself (context.md, plan.md, a person's answers) are put in it.
+
+The copy starts from, and moves on, the mark the home keeps in the session's folder
+(blackboard/copies.py): the workers this orchestrator starts share its home, and so
+its copy, and a resumed session does not copy again what is already here.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from blackboard.copies import copy_from_store
+from blackboard.copies import HostCopy
 from orchestrator.workspace import Workspace
 from taskqueue import Store
 
@@ -27,17 +31,17 @@ async def share_file(ws: Workspace, store: Store, session_id: str, relative: str
 
 
 async def copy_board(ws: Workspace, store: Store, session_id: str) -> None:
-    """Copy every file the store holds for the session into this workspace."""
+    """Copy every file the store holds for the session, and not yet here, into this
+    workspace."""
     if ws.board_through_store:
-        await copy_from_store(store, ws.board(session_id))
+        await HostCopy(store, ws.board(session_id)).update()
 
 
 async def keep_board_copied(ws: Workspace, store: Store, session_id: str) -> None:
     """Copy the session's files into this workspace as they are put; until cancelled."""
-    board = ws.board(session_id)
-    after = 0
+    copy = HostCopy(store, ws.board(session_id))
     while True:
         seen = store.news_version
-        after = await copy_from_store(store, board, after)
+        await copy.update()
         await asyncio.sleep(COPY_GAP_S)
         await store.wait_for_news(1.0, seen)

@@ -3,8 +3,11 @@ session of a store, so that a `run --no-workers` anywhere finds its tasks claime
 
 The supervisor does the work: a configuration without a session makes its workers claim
 from every session; it restarts crashed workers and releases a dead worker's tasks at
-once. A host that goes silent altogether loses its tasks when their leases expire (any
-other supervisor of the store takes them back).
+once. A role whose workers keep crashing here has its ready tasks failed, in every
+session no healthy worker elsewhere serves it in (orchestrator/crash_loops.py), so that
+a `run --no-workers` ends with the reason instead of waiting. A host that goes silent
+altogether loses its tasks when their leases expire (any other supervisor of the store
+takes them back).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from orchestrator.config import SwarmConfig
+from orchestrator.crash_loops import fail_served_tasks_of_crashing_roles
 from orchestrator.session_run import release_leases_of_dead_workers
 from orchestrator.supervisor import Supervisor
 from orchestrator.supervisor_config import SupervisorConfig
@@ -53,11 +57,16 @@ async def serve(ws: Workspace, config: SupervisorConfig,
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         supervisor = Supervisor(config, store, on_failure=stop.set)
+        sweep: asyncio.Task[None] | None = None
         try:
             await supervisor.start()
+            sweep = asyncio.create_task(fail_served_tasks_of_crashing_roles(
+                store, supervisor, config.heartbeat_timeout_s), name="crash-loop-sweep")
             announce(supervisor)
             await stop.wait()
         finally:
+            if sweep is not None:
+                sweep.cancel()
             await asyncio.shield(supervisor.stop())
         if supervisor.failure is not None:
             raise supervisor.failure

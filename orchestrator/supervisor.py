@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.crash_loops import HEALTHY_AFTER_S
 from orchestrator.supervisor_config import SupervisorConfig, worker_argv, worker_log_path
 from orchestrator.unserved_roles import WORKER_WANTED, serving_workers
 from taskqueue import (
@@ -40,8 +41,6 @@ from worker.vitals import rss_mb_of
 
 logger = logging.getLogger(__name__)
 
-# A worker that ran this long before crashing was healthy: its restart backoff starts over.
-HEALTHY_AFTER_S = 10.0
 # The least time between two counts of the tasks per role (see _start_roles_when_needed).
 ROLE_CHECK_GAP_S = 0.05
 
@@ -86,6 +85,11 @@ class Supervisor:
     @property
     def slots(self) -> list[Slot]:
         return list(self._slots)
+
+    @property
+    def worker_ids(self) -> set[str]:
+        """The ids of the workers in its slots now (the last started in each)."""
+        return {slot.worker_id for slot in self._slots if slot.worker_id}
 
     async def start(self) -> None:
         self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -232,6 +236,7 @@ class Supervisor:
 
     def _count_crash(self, slot: Slot) -> float:
         """Record a crash; the restart delay grows while the slot keeps crashing."""
+        # A worker that ran this long before crashing was healthy: the backoff starts over.
         if time.time() - slot.spawned_at > HEALTHY_AFTER_S:
             slot.consecutive_crashes = 0
         now = time.monotonic()

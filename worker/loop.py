@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blackboard import Blackboard
-from blackboard.copies import copy_from_store
+from blackboard.copies import HostCopy
 from skills import (
     SkillKind,
     SkillRegistry,
@@ -94,8 +94,8 @@ class Worker:
         self._exit_code = EXIT_STOPPED
         self.stuck_threads = False
         self._boards: dict[str, Blackboard] = {}
-        # Per session, the last blackboard file copied from the store (`_copy_board`).
-        self._board_copied: dict[str, int] = {}
+        # Per session, this host's copy of its files in the store (`_copy_board`).
+        self._board_copies: dict[str, HostCopy] = {}
 
     async def run(self) -> int:
         store = await open_store(
@@ -269,10 +269,14 @@ class Worker:
 
     async def _copy_board(self, session_id: str) -> None:
         """Bring this host's copy of the session's blackboard up to the store's: the
-        findings of earlier tasks, wherever they ran, are read from it."""
-        board = self._board_for(session_id)
-        after = self._board_copied.get(session_id, 0)
-        self._board_copied[session_id] = await copy_from_store(self._store, board, after)
+        findings of earlier tasks, wherever they ran, are read from it. The copy starts
+        from the mark the host keeps on disk, so a restarted worker copies only what is
+        new, and so do the other workers of its home."""
+        copy = self._board_copies.get(session_id)
+        if copy is None:
+            copy = HostCopy(self._store, self._board_for(session_id))
+            self._board_copies[session_id] = copy
+        await copy.update()
 
     def _board_for(self, session_id: str) -> Blackboard:
         board = self._boards.get(session_id)

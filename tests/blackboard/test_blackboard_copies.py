@@ -1,15 +1,46 @@
 """Files put in the store by a host that shares only the store are copied, whole and
-atomically, into another host's blackboard; which hosts copy at all."""
+atomically, into another host's blackboard, from the mark that host keeps on disk; which
+hosts copy at all."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
-from blackboard import Blackboard, FrontMatter
-from blackboard.copies import copy_from_store
+import pytest
+
+from blackboard import Blackboard, FrontMatter, InvalidBlackboardPath
+from blackboard.copies import COPY_BATCH, HostCopy, copied_mark
+from blackboard.layout import COPY_LOCK, COPY_MARK
 from orchestrator.workspace import Workspace
 from taskqueue import SqliteStore, default_store_url
+from taskqueue.models import BoardFileCopy
 from worker.config import WorkerConfig
+
+
+class CountingSource:
+    """The store, with every read it is asked for counted: the `after` it was given and
+    how many files it returned."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self.reads: list[tuple[int, int]] = []
+
+    async def blackboard_files(
+        self, session_id: str, after: int = 0, limit: int = 100
+    ) -> Sequence[BoardFileCopy]:
+        files = await self._store.blackboard_files(session_id, after, limit)
+        self.reads.append((after, len(files)))
+        return files
+
+    @property
+    def files_read(self) -> int:
+        return sum(n for _, n in self.reads)
+
+
+async def _put(store: SqliteStore, session_id: str, path: str, text: str) -> int:
+    return await store.put_blackboard_file(session_id, path, text)
 
 
 async def test_files_put_by_one_host_are_copied_whole_to_another(
@@ -19,14 +50,132 @@ async def test_files_put_by_one_host_are_copied_whole_to_another(
     writer = Blackboard(tmp_path / "worker-host", session.id)
     written = writer.write_output("findings", "a", "found", FrontMatter(task=3, attempt=1))
     relative = written.relative_to(writer.path).as_posix()
-    await sqlite_store.put_blackboard_file(session.id, relative, writer.read_text(relative))
+    seq = await sqlite_store.put_blackboard_file(session.id, relative,
+                                                 writer.read_text(relative))
     reader = Blackboard(tmp_path / "orchestrator-host", session.id)
+    copy = HostCopy(sqlite_store, reader)
 
-    last = await copy_from_store(sqlite_store, reader)
+    assert await copy.update() == seq
 
     assert reader.read_text(relative) == writer.read_text(relative)
     assert reader.read(relative).front_matter == writer.read(relative).front_matter
-    assert await copy_from_store(sqlite_store, reader, last) == last
+    assert await copy.update() == seq
+    assert copied_mark(reader) == seq
+
+
+async def test_a_restarted_copier_starts_from_the_mark_its_host_kept(
+    sqlite_store: SqliteStore, tmp_path: Path,
+) -> None:
+    session = await sqlite_store.create_session("r", {})
+    for n in range(COPY_BATCH + 5):
+        await _put(sqlite_store, session.id, f"findings/f{n}.md", f"finding {n}\n")
+    board = Blackboard(tmp_path / "blackboard", session.id)
+    mark = await HostCopy(sqlite_store, board).update()
+    assert mark == COPY_BATCH + 5
+    # A file removed by hand is not brought back: nothing before the mark is read again.
+    (board.path / "findings" / "f0.md").unlink()
+    new = await _put(sqlite_store, session.id, "findings/late.md", "late\n")
+
+    # Another process of the same home (a worker restarted after a SIGKILL).
+    source = CountingSource(sqlite_store)
+    assert await HostCopy(source, Blackboard(tmp_path / "blackboard", session.id)).update() == new
+
+    assert source.reads[0] == (mark, 1)
+    assert source.files_read == 1
+    assert board.read_text("findings/late.md") == "late\n"
+    assert not (board.path / "findings" / "f0.md").exists()
+    assert copied_mark(board) == new
+
+
+async def test_a_file_put_again_is_copied_again_with_its_new_text(
+    sqlite_store: SqliteStore, tmp_path: Path,
+) -> None:
+    session = await sqlite_store.create_session("r", {})
+    await _put(sqlite_store, session.id, "plan.md", "first plan\n")
+    await _put(sqlite_store, session.id, "findings/a.md", "a\n")
+    board = Blackboard(tmp_path / "blackboard", session.id)
+    await HostCopy(sqlite_store, board).update()
+    assert board.read_text("plan.md") == "first plan\n"
+
+    # Rewritten after the mark: the store moves it to a new, higher sequence number.
+    again = await _put(sqlite_store, session.id, "plan.md", "second plan\n")
+    assert again > copied_mark(board)
+    source = CountingSource(sqlite_store)
+    await HostCopy(source, board).update()
+
+    assert board.read_text("plan.md") == "second plan\n"
+    assert source.files_read == 1
+    assert copied_mark(board) == again
+
+
+async def test_the_mark_and_its_lock_are_neither_listed_nor_reachable(
+    sqlite_store: SqliteStore, tmp_path: Path,
+) -> None:
+    session = await sqlite_store.create_session("r", {})
+    await _put(sqlite_store, session.id, "context.md", "request\n")
+    await _put(sqlite_store, session.id, "findings/a.md", "a\n")
+    board = Blackboard(tmp_path / "blackboard", session.id)
+    board.create()
+    await HostCopy(sqlite_store, board).update()
+    assert (board.path / COPY_MARK).is_file()
+    assert (board.path / COPY_LOCK).is_file()
+
+    assert board.list() == ["context.md", "findings/a.md"]
+    assert COPY_MARK not in board.tree()
+    assert COPY_LOCK not in board.tree()
+    for name in (COPY_MARK, COPY_LOCK):
+        with pytest.raises(InvalidBlackboardPath, match="host's own use"):
+            board.read(name)
+        with pytest.raises(InvalidBlackboardPath, match="host's own use"):
+            board.write(name, "7")
+    # Only at the session's top: deeper down the names are a session's files like any.
+    board.write(f"findings/{COPY_MARK}", "x")
+    assert f"findings/{COPY_MARK}" in board.list()
+
+
+async def test_a_copy_cut_short_leaves_the_mark_at_the_last_whole_batch(
+    sqlite_store: SqliteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = await sqlite_store.create_session("r", {})
+    for n in range(COPY_BATCH + 5):
+        await _put(sqlite_store, session.id, f"findings/f{n}.md", f"finding {n}\n")
+    board = Blackboard(tmp_path / "blackboard", session.id)
+    real_write_copy = Blackboard.write_copy
+
+    def dies_on_the_second_batch(self: Blackboard, path: str, text: str) -> Path:
+        if path == f"findings/f{COPY_BATCH + 2}.md":
+            raise OSError("killed")
+        return real_write_copy(self, path, text)
+
+    monkeypatch.setattr(Blackboard, "write_copy", dies_on_the_second_batch)
+    with pytest.raises(OSError, match="killed"):
+        await HostCopy(sqlite_store, board).update()
+
+    # The files of the first batch are there and the mark says so; of the second, the
+    # ones written before the failure are there too but the mark does not promise them.
+    assert copied_mark(board) == COPY_BATCH
+    monkeypatch.undo()
+    source = CountingSource(sqlite_store)
+    assert await HostCopy(source, board).update() == COPY_BATCH + 5
+    assert source.files_read == 5
+    assert len(board.list("findings")) == COPY_BATCH + 5
+
+
+async def test_copiers_of_one_host_take_turns_and_copy_each_file_once(
+    sqlite_store: SqliteStore, tmp_path: Path,
+) -> None:
+    session = await sqlite_store.create_session("r", {})
+    for n in range(3 * COPY_BATCH):
+        await _put(sqlite_store, session.id, f"findings/f{n}.md", f"finding {n}\n")
+    sources = [CountingSource(sqlite_store) for _ in range(4)]
+    # Each with a board of its own, as separate processes have: only the lock on disk
+    # is shared.
+    copies = [HostCopy(s, Blackboard(tmp_path / "blackboard", session.id)) for s in sources]
+
+    marks = await asyncio.gather(*(c.update() for c in copies))
+
+    assert marks == [3 * COPY_BATCH] * 4
+    assert sum(s.files_read for s in sources) == 3 * COPY_BATCH
 
 
 def test_only_a_store_other_than_the_workspaces_own_file_carries_the_blackboard(

@@ -1,22 +1,35 @@
-"""`swarm serve`'s configuration, and the notes a run without workers shows while a role
-has no worker anywhere."""
+"""`swarm serve`'s configuration and its crash-loop sweep, and the notes a run without
+workers shows while a role has no worker anywhere."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from orchestrator.config import SwarmConfig
+from orchestrator.crash_loops import fail_served_tasks_of_crashing_roles
 from orchestrator.follow import Progress, unserved_roles
 from orchestrator.hosts import serve_config
 from orchestrator.progress import LiveRenderer, PlainRenderer
 from orchestrator.workspace import Workspace
 from skills.roles import ROLES
-from taskqueue import NewTask, SqliteStore, SwarmError, WorkerInfo
+from support.clock import FakeClock
+from taskqueue import (
+    NewTask,
+    SqliteStore,
+    SwarmError,
+    TaskStatus,
+    WorkerBeat,
+    WorkerInfo,
+    WorkerStatus,
+)
 
 
 def test_serve_keeps_every_configured_role_for_every_session(tmp_path: Path) -> None:
@@ -70,3 +83,86 @@ def test_the_unserved_roles_are_noted_once_in_plain_output_and_always_in_the_liv
 
     assert plain.getvalue().count("no worker for role researcher yet") == 1
     assert "no worker for role researcher yet" in live.getvalue()
+
+
+class CrashingHere:
+    """The part of `serve`'s supervisor its crash-loop sweep reads: role 'planner' keeps
+    crashing here, in the slot whose worker is 'mine'."""
+
+    def __init__(self) -> None:
+        self.failing_roles = {"planner"}
+        self.last_crash = {"planner": "worker mine exited with status 3"}
+        self.worker_ids = {"mine"}
+
+
+@contextlib.asynccontextmanager
+async def sweeping(store: SqliteStore) -> AsyncIterator[None]:
+    """`serve`'s crash-loop sweep, every 10 ms, for the duration of the block."""
+    sweep = asyncio.create_task(fail_served_tasks_of_crashing_roles(
+        store, CrashingHere(), heartbeat_timeout_s=15.0, interval_s=0.01))
+    try:
+        yield
+    finally:
+        sweep.cancel()
+
+
+async def status_becomes(store: SqliteStore, task_id: int, status: TaskStatus) -> None:
+    for _ in range(500):
+        if (await store.get_task(task_id)).status is status:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"task {task_id} is not {status}")
+
+
+async def _register(store: SqliteStore, clock: FakeClock, worker_id: str,
+                    session_id: str | None, up_s: float, *, heard: bool = True) -> None:
+    """A worker of role 'planner' on another host, started `up_s` ago, and heard from
+    now (`heard`) or not since."""
+    clock.now = time.time() - up_s
+    await store.register_worker(WorkerInfo(id=worker_id, role="planner", pid=1,
+                                           host="elsewhere", session_id=session_id))
+    clock.now = time.time()
+    if heard:
+        await store.heartbeat(worker_id, WorkerBeat(), lease_s=30.0)
+
+
+async def test_serve_fails_a_crashing_roles_tasks_in_each_session_no_healthy_worker_serves(
+    sqlite_store: SqliteStore, clock: FakeClock,
+) -> None:
+    tasks = {}
+    for name in ("served", "alone", "young"):
+        session = await sqlite_store.create_session(name, {})
+        [tasks[name]] = await sqlite_store.enqueue_plan(session.id, [NewTask(role="planner")])
+        if name == "served":
+            await _register(sqlite_store, clock, "healthy", session.id, up_s=60.0)
+        if name == "young":
+            # Up only since a moment: it may be crashing too, and does not count.
+            await _register(sqlite_store, clock, "young", session.id, up_s=1.0)
+    # This host's own worker never counts as serving the role.
+    await _register(sqlite_store, clock, "mine", None, up_s=60.0)
+
+    async with sweeping(sqlite_store):
+        await status_becomes(sqlite_store, tasks["alone"], TaskStatus.FAILED)
+        await status_becomes(sqlite_store, tasks["young"], TaskStatus.FAILED)
+
+    failed = await sqlite_store.get_task(tasks["alone"])
+    assert failed.error is not None
+    assert "workers of role 'planner' keep crashing: worker mine exited" in failed.error
+    assert failed.attempt == 1
+    assert (await sqlite_store.get_task(tasks["served"])).status is TaskStatus.QUEUED
+
+
+async def test_serve_fails_nothing_while_a_healthy_worker_elsewhere_serves_every_session(
+    sqlite_store: SqliteStore, clock: FakeClock,
+) -> None:
+    session = await sqlite_store.create_session("r", {})
+    [task] = await sqlite_store.enqueue_plan(session.id, [NewTask(role="planner")])
+    await _register(sqlite_store, clock, "other-host", None, up_s=60.0)
+    # Not heard from for a minute: gone, for all anyone knows; it does not count.
+    await _register(sqlite_store, clock, "silent", None, up_s=60.0, heard=False)
+
+    async with sweeping(sqlite_store):
+        await asyncio.sleep(0.3)
+        assert (await sqlite_store.get_task(task)).status is TaskStatus.QUEUED
+        await sqlite_store.set_worker_status("other-host", WorkerStatus.STOPPED)
+        await status_becomes(sqlite_store, task, TaskStatus.FAILED)
