@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from orchestrator.unserved_roles import WORKER_WANTED
+from orchestrator.unserved_roles import WORKER_WANTED, unserved_roles
 from taskqueue import (
     HUMAN_ROLE,
     WORKERS_CHANNEL,
@@ -55,10 +55,10 @@ class Progress:
     running: dict[int, RunningTask] = field(default_factory=dict)
     # Queued tasks of role human, by id: they wait for `swarm answer`.
     humans: dict[int, str] = field(default_factory=dict)
-    # Roles whose tasks wait for a worker started by hand: how to start one.
+    # Roles whose ready tasks wait for a worker, and how to start one: from the
+    # supervisor's `worker.wanted` until a task of the role starts, or, for a run without
+    # workers of its own, read from the store at each snapshot (see `follow`).
     waiting_roles: dict[str, str] = field(default_factory=dict)
-    # Roles with queued tasks and no live worker to claim them (noted when asked).
-    unserved: list[str] = field(default_factory=list)
 
     @property
     def totals(self) -> Counter[str]:
@@ -108,13 +108,15 @@ class Renderer(Protocol):
 
 async def follow(
     store: Store, session_id: str, renderer: Renderer, *, stop: asyncio.Event,
-    timeout_s: float | None = None, after: int | None = None, note_unserved: bool = False,
+    timeout_s: float | None = None, after: int | None = None, unserved_hint: str | None = None,
 ) -> tuple[FollowEnd, Progress]:
     """Show the session's messages and progress until it ends, `stop` is set, or time is up.
 
     From the session's first message, or with `after` from the message after that id: a
     reader who saw up to `after` gets every message it has not seen, and no other. With
-    `note_unserved`, the progress names the roles whose tasks no live worker can claim.
+    `unserved_hint` (a run with no workers of its own), the roles waiting for a worker are
+    read from the store at each snapshot instead: those with ready tasks that no live
+    worker serves, each with that hint.
     """
     session = await store.get_session(session_id)
     progress = Progress(session_id=session_id, started=session.created_at)
@@ -140,8 +142,11 @@ async def follow(
             # it before deciding whether the session is over.
             continue
         await _count(store, progress)
-        if note_unserved:
-            progress.unserved = await unserved_roles(store, progress)
+        if unserved_hint is not None:
+            ready = [role for role, counts in progress.by_role.items()
+                     if counts.get(TaskStatus.QUEUED)]
+            progress.waiting_roles = dict.fromkeys(
+                await unserved_roles(store, session_id, ready), unserved_hint)
         renderer.snapshot(progress)
         end = await _end_of(store, progress, stop, deadline)
         if end is not None:
@@ -161,17 +166,6 @@ async def _count(store: Store, progress: Progress) -> None:
     for row in await store.counts(progress.session_id):
         by_role.setdefault(row.role, Counter())[row.status] = row.count
     progress.by_role = by_role
-
-
-async def unserved_roles(store: Store, progress: Progress) -> list[str]:
-    """The roles with queued tasks in the session and no live worker serving it."""
-    waiting = {role for role, counts in progress.by_role.items()
-               if counts.get(TaskStatus.QUEUED) and role != HUMAN_ROLE}
-    if not waiting:
-        return []
-    served = {w.role for w in await store.list_workers()
-              if w.session_id in (None, progress.session_id)}
-    return sorted(waiting - served)
 
 
 async def _end_of(

@@ -82,9 +82,8 @@ def human_lines(message: Message, progress: Progress) -> list[str]:
             for task_id in message.body["task_ids"] if task_id in progress.humans]
 
 
-def unserved_lines(progress: Progress) -> list[str]:
-    return [f"no worker for role {role} yet: start one with swarm serve --store URL"
-            for role in progress.unserved]
+def waiting_line(role: str, hint: str) -> str:
+    return f"no worker for role {role} yet: {hint}"
 
 
 def status_line(progress: Progress) -> str:
@@ -99,19 +98,26 @@ class PlainRenderer:
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self._out = out
         self._last_status = ""
-        self._last_unserved: list[str] = []
+        # The roles waiting for a worker that a line has told of, with the hint it gave.
+        self._told_waiting: dict[str, str] = {}
 
     def event(self, message: Message, progress: Progress) -> None:
         for line in [describe(message), *human_lines(message, progress)]:
             if line:
                 print(f"{stamp(message, progress)} {printable(line)}", file=self._out, flush=True)
+        if message.kind == WORKER_WANTED:
+            # Its line told of the wait: the snapshot's note would say it again.
+            role = str(message.body.get("role"))
+            self._told_waiting[role] = progress.waiting_roles.get(role, "")
 
     def snapshot(self, progress: Progress) -> None:
         moment, line = status_line(progress).split(" ", 1)
-        if progress.unserved != self._last_unserved:
-            self._last_unserved = list(progress.unserved)
-            for note in unserved_lines(progress):
-                print(f"{moment} {note}", file=self._out, flush=True)
+        # Once per wait: a role that waits again later is told of again.
+        for role, hint in sorted(progress.waiting_roles.items()):
+            if self._told_waiting.get(role) != hint:
+                print(f"{moment} {printable(waiting_line(role, hint))}", file=self._out,
+                      flush=True)
+        self._told_waiting = dict(progress.waiting_roles)
         if line != self._last_status:
             self._last_status = line
             print(f"{moment} tasks: {line}", file=self._out, flush=True)
@@ -169,10 +175,9 @@ class LiveRenderer:
             lines.append(f"    #{task.task_id} {task.role}/{task.skill or '-'} on "
                          f"{task.worker} for {elapsed(task.started)}{share}{note}")
         for role, hint in sorted(progress.waiting_roles.items()):
-            lines.append(f"    waiting for a worker of role {role!r}: {hint}")
+            lines.append(f"    {waiting_line(role, hint)}")
         for task_id in sorted(progress.humans):
             lines.append(f'    #{task_id} waits for a human: swarm answer {task_id} "..."')
-        lines += [f"    {note}" for note in unserved_lines(progress)]
         # Move up over the last block and clear it, print new notes, then the block.
         erase = f"\x1b[{self._drawn_lines}F\x1b[J" if self._drawn_lines else ""
         text = "\n".join(printable(line) for line in [*self._notes, *lines])

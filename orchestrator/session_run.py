@@ -18,6 +18,7 @@ from orchestrator.session_start import RunOptions
 from orchestrator.supervisor import Supervisor
 from orchestrator.supervisor_config import SupervisorConfig
 from orchestrator.unserved_roles import (
+    SERVE_HINT,
     fail_tasks_of_unserved_roles,
     fail_tasks_unserved_at_timeout,
 )
@@ -89,7 +90,7 @@ async def run_session(
             if ws.board_through_store:
                 helpers.append(asyncio.create_task(keep_board_copied(ws, store, session.id)))
             end, _ = await follow(store, session.id, renderer, stop=stop, timeout_s=timeout_s,
-                                  note_unserved=not supervisor_settings.roles)
+                                  unserved_hint=None if supervisor_settings.roles else SERVE_HINT)
             if end is FollowEnd.TIMED_OUT and timeout_s is not None:
                 local_roles = [r for r, rw in supervisor.config.roles.items() if rw.workers]
                 await fail_tasks_unserved_at_timeout(store, local_roles, session.id, timeout_s,

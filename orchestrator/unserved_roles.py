@@ -6,21 +6,27 @@ session's bus (`worker.wanted`, shown by `run` and `watch`); once `worker_wait_s
 passed with no worker serving the role, its ready tasks are failed without retry with
 the reason, their dependents are decided as for any failure, and the session ends. The
 session's own `--timeout` ends the wait too.
+
+A role is unserved in a session while it has ready tasks and no live worker that would
+claim them (`serves`): the supervisor, the sweeps here and `follow` all go by this.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Protocol
 
 from orchestrator.crash_loops import SWEEP_INTERVAL_S, fail_ready_tasks
 from orchestrator.pids import worker_is_gone
-from taskqueue import HUMAN_ROLE, Store, TaskStatus
+from taskqueue import HUMAN_ROLE, Store, TaskStatus, WorkerInfo
 
 WORKER_WANTED = "worker.wanted"
 """The bus message kind: `{"role", "hint"}`, a role whose tasks wait for a worker."""
+
+SERVE_HINT = "start one with swarm serve --store URL"
+"""How a run without workers of its own (`--no-workers`) says to get one."""
 
 
 class UnservedWatch(Protocol):
@@ -33,10 +39,24 @@ def unserved_reason(role: str, wait_s: float, hint: str) -> str:
     return f"no worker of role {role!r} came within worker_wait_s = {wait_s:g} s ({hint})"
 
 
+def serves(worker: WorkerInfo, session_id: str) -> bool:
+    """Whether `worker` is live and claims its role's tasks in session `session_id`."""
+    return worker.session_id in (None, session_id) and not worker_is_gone(worker)
+
+
 async def serving_workers(store: Store, role: str, session_id: str) -> list[str]:
     """The live workers that would claim the role's tasks in the session."""
-    return [w.id for w in await store.list_workers()
-            if w.role == role and w.session_id in (None, session_id) and not worker_is_gone(w)]
+    return [w.id for w in await store.list_workers() if w.role == role and serves(w, session_id)]
+
+
+async def unserved_roles(store: Store, session_id: str, ready: Iterable[str]) -> list[str]:
+    """Those of the roles `ready` (roles with ready tasks) that no live worker serves in
+    the session, sorted. The human role is never one: a person answers its tasks."""
+    wanted = set(ready) - {HUMAN_ROLE}
+    if not wanted:
+        return []
+    served = {w.role for w in await store.list_workers() if serves(w, session_id)}
+    return sorted(wanted - served)
 
 
 async def fail_tasks_unserved_at_timeout(
@@ -45,13 +65,11 @@ async def fail_tasks_unserved_at_timeout(
     """At the session's timeout: fail the ready tasks of each role that has no worker
     here (`local_roles` are those the supervisor starts) nor one started by hand, so that
     `resume` does not wait for it again unawares."""
-    queued = {c.role for c in await store.counts(session_id)
-              if c.status is TaskStatus.QUEUED and c.role != HUMAN_ROLE}
-    for role in sorted(queued - set(local_roles)):
-        if not await serving_workers(store, role, session_id):
-            reason = (f"no worker of role {role!r} came before the session's timeout "
-                      f"({timeout_s:g} s; {hint.format(role=role)})")
-            await fail_ready_tasks(store, session_id, role, reason)
+    queued = {c.role for c in await store.counts(session_id) if c.status is TaskStatus.QUEUED}
+    for role in await unserved_roles(store, session_id, queued - set(local_roles)):
+        reason = (f"no worker of role {role!r} came before the session's timeout "
+                  f"({timeout_s:g} s; {hint.format(role=role)})")
+        await fail_ready_tasks(store, session_id, role, reason)
 
 
 async def fail_tasks_of_unserved_roles(

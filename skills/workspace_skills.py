@@ -21,7 +21,6 @@ from skills.agents.settings import RoleSkill
 from skills.agents.skill import agent_for_role
 from skills.agents.tools import ToolRegistry
 from skills.commands.settings import CommandSettings, bwrap_missing
-from skills.commands.skill import command_skill
 from skills.errors import SkillLoadError
 from skills.loader import SkillSpec, spec_for_class
 from taskqueue import describe_validation
@@ -107,6 +106,9 @@ def _command_spec(name: str, settings: CommandSettings, known: Mapping[str, Skil
                              f"{known[name].origin}")
     if settings.sandbox == "bwrap" and (missing := bwrap_missing()):
         raise SkillLoadError(f"{where}.sandbox: {missing}")
+    # Imported here: a worker loads the command skill only when config.toml has one.
+    from skills.commands.skill import command_skill
+
     return spec_for_class(command_skill(name, settings), where)
 
 

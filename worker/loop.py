@@ -25,7 +25,6 @@ from skills import (
     UnknownSkill,
     run_skill,
 )
-from skills.corpus_snapshots import SnapshotCorpora
 from skills.roles import goes_on_when_budget_spent
 from taskqueue import (
     WORKERS_CHANNEL,
@@ -52,6 +51,7 @@ from worker.vitals import (
 )
 
 if TYPE_CHECKING:
+    from skills.corpus_snapshots import SnapshotCorpora
     from skills.llm import LLMConfig, ModelEndpoint
 
 logger = logging.getLogger(__name__)
@@ -102,9 +102,13 @@ class Worker:
             self.config.store_url, sender=self.id, retry=self.config.retry_policy())
         self._store = store
         self._completions = CompletionBatcher(store)
-        # A host that shares only the store reads the sessions' corpora as snapshots.
-        self._corpora = (SnapshotCorpora(store, self.config.home)
-                         if self.config.board_through_store else None)
+        self._corpora: SnapshotCorpora | None = None
+        if self.config.board_through_store:
+            # A host that shares only the store reads the sessions' corpora as snapshots;
+            # imported here, as only such a worker needs them.
+            from skills.corpus_snapshots import SnapshotCorpora
+
+            self._corpora = SnapshotCorpora(store, self.config.home)
         if self._llm_config is not None:
             # Imported here: only a worker with a model pays for the HTTP client's import.
             from skills.llm.endpoint import ModelEndpoint

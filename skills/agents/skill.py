@@ -15,9 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from blackboard.layout import FINDINGS
 from skills.agents.builtin_tools import BUILTIN_TOOLS, ToolContext
-from skills.agents.loop import run_agent
 from skills.agents.settings import AGENT_SKILL, AgentSettings
-from skills.agents.steps import Trace
 from skills.agents.tools import Tool
 from skills.contracts import Fail, Retry, SkillResult, SwarmContext, SwarmSkill
 from skills.llm import LLMError
@@ -48,6 +46,11 @@ class Agent(SwarmSkill):
     agent_roles: ClassVar[frozenset[str]] = frozenset()
 
     async def execute(self, ctx: SwarmContext) -> SkillResult:
+        # Imported here: the loop and its trace are loaded by a worker that runs an agent,
+        # not by every one whose registry lists the skill.
+        from skills.agents.loop import run_agent
+        from skills.agents.steps import Trace
+
         given = params_of(ctx, AgentInput)
         if ctx.llm is None:
             raise Fail("agent: no model is configured ([llm] base_url or SWARM_LLM_BASE_URL); "

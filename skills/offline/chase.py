@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from .corpus import CorpusIndex, Passage
-from .doc_passages import SECTION_SEPARATOR
-from .passages import is_code_path
+from .passages import SECTION_SEPARATOR, is_code_path
 
 __all__ = ["ChaseLimits", "ChaseResult", "Followed", "Named", "chase", "chaseable",
            "definitions", "follow", "identifiers_named", "nearest_caller"]

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict
 
 from taskqueue.printable import printable
 
-from .chunking import chunk_file
 from .identifiers import query_terms, with_parts
 from .ranking import Candidate, fts_match, idf, rank_candidates, term_match
 from .walk import CorpusError, CorpusFile, read_text, walk_corpus
@@ -291,6 +290,10 @@ class CorpusIndex:
             stats.skipped += 1
             _remember_binary(db, found)
             return
+        # Imported here: the chunkers (code, Python, Markdown, reST) are loaded by a process
+        # that indexes, not by every one that imports the corpus to search it.
+        from .chunking import chunk_file
+
         chunks = chunk_file(found.path, text.split("\n"))
         for chunk in chunks:
             cursor = db.execute(

@@ -14,11 +14,9 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .passages import MAX_CHUNK_LINES, Chunk, cut_run
+from .passages import MAX_CHUNK_LINES, SECTION_SEPARATOR, Chunk, cut_run
 
-__all__ = ["SECTION_SEPARATOR", "chunk_markdown", "chunk_rst"]
-
-SECTION_SEPARATOR = " › "
+__all__ = ["chunk_markdown", "chunk_rst"]
 
 _ATX = re.compile(r"\s{0,3}(?P<marks>#{1,6})(?:\s+(?P<title>.*?))?(?:\s+#+)?\s*")
 _SETEXT = re.compile(r"\s{0,3}(?:=+|-+)\s*")

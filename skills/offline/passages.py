@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CODE_SUFFIXES", "MAX_CHUNK_CHARS", "MAX_CHUNK_LINES", "Chunk", "chunk_lines", "cut_run",
-           "is_code_path"]
+__all__ = ["CODE_SUFFIXES", "MAX_CHUNK_CHARS", "MAX_CHUNK_LINES", "SECTION_SEPARATOR", "Chunk",
+           "chunk_lines", "cut_run", "is_code_path"]
 
 MAX_CHUNK_LINES = 20
 # A paragraph is also cut at a line boundary past this many characters; a single longer
@@ -29,6 +29,9 @@ _CODE_SUFFIXES_TEXT = """
 CODE_SUFFIXES = frozenset(_CODE_SUFFIXES_TEXT.split())
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s|$)")
+
+# Between the headings of `Chunk.section`'s path.
+SECTION_SEPARATOR = " › "
 
 
 ChunkKind = Literal["prose", "code", "comment", "heading"]

@@ -12,10 +12,9 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from skills.offline.doc_passages import SECTION_SEPARATOR
 from skills.offline.evidence import missing_terms
 from skills.offline.identifiers import question_terms
-from skills.offline.passages import is_code_path
+from skills.offline.passages import SECTION_SEPARATOR, is_code_path
 from skills.offline.ranking import text_stems
 from skills.offline.stems import stem
 from skills.writing.findings import FindingPassage, describe_evidence

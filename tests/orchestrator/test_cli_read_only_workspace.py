@@ -15,25 +15,17 @@ import pytest
 from orchestrator.workspace import Workspace
 from support.cli import cli_env
 from support.dashboard import seed_session
+from support.nobody import as_nobody, skip_if_not_dropped
 from taskqueue import NewTask, StoreError
 
-# Runs the command line as `nobody` when started as root: permission bits bind it. What
-# it imports is imported first: root's Python installation may be closed to nobody.
-AS_NOBODY = """
-import os, pwd, runpy, signal, sys
-import orchestrator.cli, orchestrator.views, taskqueue.sqlite
-if os.geteuid() == 0:
-    nobody = pwd.getpwnam("nobody")
-    try:
-        os.setgroups([])
-        os.setgid(nobody.pw_gid)
-        os.setuid(nobody.pw_uid)
-    except OSError as exc:
-        print(f"cannot drop privileges: {exc}")
-        sys.exit(77)
-sys.argv = ["swarm", *sys.argv[1:]]
-runpy.run_module("orchestrator", run_name="__main__")
-"""
+# Runs the command line as `nobody` when started as root: permission bits bind it.
+AS_NOBODY = as_nobody(imports="""
+    import runpy, signal, sys
+    import orchestrator.cli, orchestrator.views, taskqueue.sqlite
+""", code="""
+    sys.argv = ["swarm", *sys.argv[1:]]
+    runpy.run_module("orchestrator", run_name="__main__")
+""")
 
 
 @pytest.fixture
@@ -68,8 +60,7 @@ def test_sessions_and_status_read_a_workspace_that_cannot_be_written(
     listed = swarm_as_nobody(home, "sessions")
     status = swarm_as_nobody(home, "status", session)
 
-    if listed.returncode == 77:
-        pytest.skip(f"cannot switch to an unprivileged user: {listed.stdout.strip()}")
+    skip_if_not_dropped(listed.returncode, listed.stdout)
     assert listed.returncode == 0, listed.stderr
     assert session in listed.stdout
     assert status.returncode == 0, status.stderr

@@ -1,5 +1,5 @@
-"""`swarm serve`'s configuration and its crash-loop sweep, and the notes a run without
-workers shows while a role has no worker anywhere."""
+"""`swarm serve`'s configuration and its crash-loop sweep, and the notes a run shows
+while a role waits for a worker."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ import pytest
 
 from orchestrator.config import SwarmConfig
 from orchestrator.crash_loops import fail_served_tasks_of_crashing_roles
-from orchestrator.follow import Progress, unserved_roles
+from orchestrator.follow import Progress
 from orchestrator.hosts import serve_config
 from orchestrator.progress import LiveRenderer, PlainRenderer
+from orchestrator.unserved_roles import SERVE_HINT, WORKER_WANTED, unserved_roles
 from orchestrator.workspace import Workspace
 from skills.roles import ROLES
 from support.clock import FakeClock
 from taskqueue import (
+    Message,
     NewTask,
     SqliteStore,
     SwarmError,
@@ -64,16 +66,17 @@ async def test_a_role_with_queued_tasks_and_no_live_worker_is_unserved(
                                                  NewTask(role="analyst"),
                                                  NewTask(role="human")])
     await sqlite_store.register_worker(WorkerInfo(id="w", role="analyst", pid=1, host="b"))
-    progress = Progress(session_id=session.id, started=0.0, by_role={
-        role: Counter(queued=1) for role in ("researcher", "analyst", "human")})
 
-    assert await unserved_roles(sqlite_store, progress) == ["researcher"]
+    unserved = await unserved_roles(sqlite_store, session.id, ["researcher", "analyst", "human"])
+
+    assert unserved == ["researcher"]
 
 
 def test_the_unserved_roles_are_noted_once_in_plain_output_and_always_in_the_live_block(
 ) -> None:
     progress = Progress(session_id="s", started=time.time(),
-                        by_role={"researcher": Counter(queued=1)}, unserved=["researcher"])
+                        by_role={"researcher": Counter(queued=1)},
+                        waiting_roles={"researcher": SERVE_HINT})
     plain, live = io.StringIO(), io.StringIO()
 
     renderer = PlainRenderer(plain)
@@ -166,3 +169,22 @@ async def test_serve_fails_nothing_while_a_healthy_worker_elsewhere_serves_every
         assert (await sqlite_store.get_task(task)).status is TaskStatus.QUEUED
         await sqlite_store.set_worker_status("other-host", WorkerStatus.STOPPED)
         await status_becomes(sqlite_store, task, TaskStatus.FAILED)
+
+
+def test_a_role_the_supervisor_said_waits_is_told_of_once_in_plain_output() -> None:
+    hint = "start one with: python -m worker --role researcher --home H"
+    wanted = Message(id=1, time=time.time(), channel="session:s", kind=WORKER_WANTED,
+                     sender="supervisor", body={"role": "researcher", "hint": hint})
+    progress = Progress(session_id="s", started=time.time(),
+                        by_role={"researcher": Counter(queued=1)})
+    plain, live = io.StringIO(), io.StringIO()
+
+    renderer = PlainRenderer(plain)
+    progress.track(wanted)
+    renderer.event(wanted, progress)
+    renderer.snapshot(progress)
+    LiveRenderer(live).snapshot(progress)
+
+    assert plain.getvalue().count(f"waiting for a worker of role 'researcher': {hint}") == 1
+    assert "no worker for role" not in plain.getvalue()
+    assert f"no worker for role researcher yet: {hint}" in live.getvalue()

@@ -15,6 +15,7 @@ import aiosqlite
 import pytest
 
 import taskqueue
+from support.nobody import as_nobody, skip_if_not_dropped
 from support.sqlite_locks import write_lock_held
 from taskqueue import NewTask, SqliteStore, StoreBusy, StoreError, SwarmError
 from taskqueue.sqlite import connection
@@ -25,32 +26,22 @@ from taskqueue.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 REPO = Path(taskqueue.__file__).resolve().parents[1]
 TABLES = {"sessions", "tasks", "task_deps", "messages", "workers"}
 
-OPEN_AS_NOBODY = """
-import asyncio, os, pwd, sys
-from taskqueue import SqliteStore, StoreError
+OPEN_AS_NOBODY = as_nobody(imports="""
+    import asyncio, sys
+    from taskqueue import SqliteStore, StoreError
+""", code="""
+    async def main() -> None:
+        store = await SqliteStore.open(sys.argv[1])
+        await store.close()
 
-if os.geteuid() == 0:
-    nobody = pwd.getpwnam("nobody")
     try:
-        os.setgroups([])
-        os.setgid(nobody.pw_gid)
-        os.setuid(nobody.pw_uid)
-    except OSError as exc:
-        print(f"cannot drop privileges: {exc}")
-        sys.exit(77)
-
-async def main() -> None:
-    store = await SqliteStore.open(sys.argv[1])
-    await store.close()
-
-try:
-    asyncio.run(main())
-except StoreError as exc:
-    print(exc)
-    sys.exit(0)
-print("opened")
-sys.exit(1)
-"""
+        asyncio.run(main())
+    except StoreError as exc:
+        print(exc)
+        sys.exit(0)
+    print("opened")
+    sys.exit(1)
+""")
 
 PUBLISH_ONE = """
 import asyncio, sys
@@ -148,8 +139,7 @@ async def test_database_in_a_read_only_directory_is_refused_naming_it(
 
     code, out, err = await run_python(OPEN_AS_NOBODY, str(path), cwd=shared_dir)
 
-    if code == 77:
-        pytest.skip(f"cannot switch to an unprivileged user: {out.strip()}")
+    skip_if_not_dropped(code, out)
     assert code == 0, f"the store opened or crashed: {out}{err}"
     assert f"directory {folder} is not writable" in out
     assert err == ""
