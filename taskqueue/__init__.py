@@ -1,7 +1,7 @@
 """The durable task queue and message bus of swarm, behind one storage protocol.
 
 Importing it is light: the protocol, the models, the messages and the errors. The SQLite
-backend (aiosqlite, the change watchers) loads only when `SqliteStore` is first used,
+backend (sqlite3, the change watchers) loads only when `SqliteStore` is first used,
 from here or from `taskqueue.sqlite`.
 """
 

@@ -6,9 +6,8 @@ and waiting for the new task closes no cycle), applied after the new tasks are i
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
-
-import aiosqlite
 
 from taskqueue.errors import InvalidTask
 from taskqueue.messages import TaskBlocked, session_channel
@@ -25,17 +24,18 @@ _ANCESTORS = (
 )
 
 
-async def check_before(
-    conn: aiosqlite.Connection, session_id: str, tasks: Sequence[NewTask]
+def check_before(
+    conn: sqlite3.Connection, session_id: str, tasks: Sequence[NewTask]
 ) -> None:
     """Refuse `before` ids that are unknown, started or ended, or that the new task
     itself waits for (a cycle)."""
     wanted = sorted({i for task in tasks for i in task.before})
     if not wanted:
         return
-    rows = await conn.execute_fetchall(
+    rows = conn.execute(
         "SELECT id, status FROM tasks WHERE session_id = ? "
-        "AND id IN (SELECT value FROM json_each(?))", (session_id, ids_json(wanted)))
+        "AND id IN (SELECT value FROM json_each(?))", (session_id, ids_json(wanted)),
+    ).fetchall()
     status = {row[0]: row[1] for row in rows}
     missing = [i for i in wanted if i not in status]
     if missing:
@@ -47,8 +47,8 @@ async def check_before(
     for index, (task, reach) in enumerate(zip(tasks, existing_reach(tasks), strict=True)):
         if not task.before:
             continue
-        ancestors = {row[0] for row in await conn.execute_fetchall(
-            _ANCESTORS, (ids_json(sorted(reach)),))}
+        ancestors = {row[0] for row in conn.execute(
+            _ANCESTORS, (ids_json(sorted(reach)),)).fetchall()}
         closing = sorted(ancestors & set(task.before))
         if closing:
             label = repr(task.key) if task.key is not None else f"#{index}"
@@ -56,19 +56,20 @@ async def check_before(
                               "the task already waits for them")
 
 
-async def add_waiters(w: Write, session_id: str, ids: Sequence[int],
-                      tasks: Sequence[NewTask]) -> None:
+def add_waiters(w: Write, session_id: str, ids: Sequence[int],
+                tasks: Sequence[NewTask]) -> None:
     """Make each task's `before` tasks wait for it; the queued ones go back to blocked."""
     edges = [(waiter, new_id) for new_id, task in zip(ids, tasks, strict=True)
              for waiter in task.before]
     if not edges:
         return
-    await w.conn.executemany(
+    w.conn.executemany(
         "INSERT OR IGNORE INTO task_deps (task_id, depends_on) VALUES (?, ?)", edges)
     waiters = sorted({waiter for waiter, _ in edges})
-    rows = await w.conn.execute_fetchall(
+    rows = w.conn.execute(
         "UPDATE tasks SET status = 'blocked' WHERE status = 'queued' "
-        "AND id IN (SELECT value FROM json_each(?)) RETURNING id", (ids_json(waiters),))
+        "AND id IN (SELECT value FROM json_each(?)) RETURNING id", (ids_json(waiters),),
+    ).fetchall()
     blocked = sorted(row[0] for row in rows)
     if blocked:
         w.outbox.add(session_channel(session_id), TaskBlocked(

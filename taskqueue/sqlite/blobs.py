@@ -3,9 +3,8 @@ sha256, written once."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
-
-import aiosqlite
 
 from taskqueue.blobs import check_blobs
 from taskqueue.sqlite.outbox import StoreDatabase, Write
@@ -37,20 +36,19 @@ class Blobs:
         return {row[0]: bytes(row[1]) for row in rows}
 
 
-async def _insert(w: Write, blobs: Mapping[str, bytes]) -> int:
+def _insert(w: Write, blobs: Mapping[str, bytes]) -> int:
     before = w.conn.total_changes
-    await w.conn.executemany("INSERT OR IGNORE INTO blobs (sha256, content) VALUES (?, ?)",
+    w.conn.executemany("INSERT OR IGNORE INTO blobs (sha256, content) VALUES (?, ?)",
                              list(blobs.items()))
     return w.conn.total_changes - before
 
 
-async def _select(conn: aiosqlite.Connection, columns: str,
-                  hashes: list[str]) -> list[aiosqlite.Row]:
-    rows: list[aiosqlite.Row] = []
+def _select(conn: sqlite3.Connection, columns: str,
+            hashes: list[str]) -> list[sqlite3.Row]:
+    rows: list[sqlite3.Row] = []
     for start in range(0, len(hashes), _HASHES_PER_QUERY):
         batch = hashes[start:start + _HASHES_PER_QUERY]
         marks = ", ".join("?" * len(batch))
-        cursor = await conn.execute(
-            f"SELECT {columns} FROM blobs WHERE sha256 IN ({marks})", batch)
-        rows.extend(await cursor.fetchall())
+        rows.extend(conn.execute(
+            f"SELECT {columns} FROM blobs WHERE sha256 IN ({marks})", batch).fetchall())
     return rows

@@ -3,7 +3,7 @@ that share only the store: one row per path, its latest text under the next sequ
 
 from __future__ import annotations
 
-import aiosqlite
+import sqlite3
 
 from taskqueue.errors import UnknownSession
 from taskqueue.models import BoardFileCopy
@@ -28,25 +28,22 @@ class BoardFiles:
                 for row in rows]
 
 
-async def _put(w: Write, session_id: str, path: str, text: str) -> int | None:
-    cursor = await w.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,))
-    if await cursor.fetchone() is None:
+def _put(w: Write, session_id: str, path: str, text: str) -> int | None:
+    if w.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
         return None
-    cursor = await w.conn.execute(
+    row = w.conn.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM blackboard_files WHERE session_id = ?",
-        (session_id,))
-    row = await cursor.fetchone()
+        (session_id,)).fetchone()
     assert row is not None
     seq = int(row[0])
-    await w.conn.execute(
+    w.conn.execute(
         "INSERT OR REPLACE INTO blackboard_files (session_id, path, seq, text) "
         "VALUES (?, ?, ?, ?)", (session_id, path, seq, text))
     return seq
 
 
-async def _select_after(conn: aiosqlite.Connection, session_id: str, after: int,
-                        limit: int) -> list[aiosqlite.Row]:
-    cursor = await conn.execute(
+def _select_after(conn: sqlite3.Connection, session_id: str, after: int,
+                  limit: int) -> list[sqlite3.Row]:
+    return conn.execute(
         "SELECT path, seq, text FROM blackboard_files WHERE session_id = ? AND seq > ? "
-        "ORDER BY seq LIMIT ?", (session_id, after, max(0, limit)))
-    return list(await cursor.fetchall())
+        "ORDER BY seq LIMIT ?", (session_id, after, max(0, limit))).fetchall()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
-
-import aiosqlite
 
 from taskqueue.messages import Body, Message
 from taskqueue.sqlite.codec import encode_message, row_to_message
@@ -38,25 +37,24 @@ class Bus:
         return await self._db.write(lambda w: _delete_before(w.conn, w.now - older_than_s))
 
 
-async def _read(
-    conn: aiosqlite.Connection, channels: Sequence[str], after: int, limit: int
+def _read(
+    conn: sqlite3.Connection, channels: Sequence[str], after: int, limit: int
 ) -> list[Message]:
     marks = ",".join("?" * len(channels))
-    rows = await conn.execute_fetchall(
+    rows = conn.execute(
         f"SELECT id, time, channel, kind, sender, body FROM messages "
         f"WHERE id > ? AND channel IN ({marks}) ORDER BY id LIMIT ?",
         (after, *channels, limit),
-    )
+    ).fetchall()
     return [row_to_message(row) for row in rows]
 
 
-async def _last_id(conn: aiosqlite.Connection) -> int:
+def _last_id(conn: sqlite3.Connection) -> int:
     # sqlite_sequence keeps the highest id ever given, even after pruning.
-    cursor = await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")
-    row = await cursor.fetchone()
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
     return int(row[0]) if row else 0
 
 
-async def _delete_before(conn: aiosqlite.Connection, before: float) -> int:
-    cursor = await conn.execute("DELETE FROM messages WHERE time < ?", (before,))
+def _delete_before(conn: sqlite3.Connection, before: float) -> int:
+    cursor = conn.execute("DELETE FROM messages WHERE time < ?", (before,))
     return cursor.rowcount

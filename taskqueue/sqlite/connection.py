@@ -1,25 +1,38 @@
 """Opening the database and running transactions on it.
 
-One aiosqlite connection per store. Every statement goes through one asyncio lock, so a
-transaction's statements never interleave with another coroutine's. A write transaction
-starts with `BEGIN IMMEDIATE` (the write lock is taken up front, so two writers never
-deadlock upgrading read locks) and is retried whole when the database stays locked past
-the busy timeout: contention slows a caller down, it never reaches a user as a traceback.
+One sqlite3 connection per store, owned by one thread of its own: the connection is
+opened on that thread and used only there. A transaction is a plain function over the
+connection, and runs there whole, as one call: BEGIN IMMEDIATE, the function, COMMIT (or
+ROLLBACK on any exception). So a write costs one trip from the event loop to the thread
+and back, however many statements it holds, and no lock is held across turns of the
+event loop; the thread runs one call at a time, in the order they were made, so two
+transactions never interleave.
+
+A write starts with `BEGIN IMMEDIATE` (the write lock is taken up front, so two writers
+never deadlock upgrading read locks) and is retried whole when the database stays locked
+past the busy timeout: contention slows a caller down, it never reaches a user as a
+traceback.
+
+Cancellation: a call not yet begun on the thread never runs. A caller cancelled while
+its call runs waits for that call's end before it raises CancelledError. The call itself
+commits or rolls back on the thread, so the connection is never left inside a
+transaction, and a cancelled write may still have committed (as before, when its COMMIT
+was already queued); `after_commit` is called for it all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from taskqueue.errors import DiskFull, StoreBusy, StoreError
 from taskqueue.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
@@ -27,7 +40,7 @@ from taskqueue.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Transaction = Callable[[aiosqlite.Connection], Awaitable[T]]
+Transaction = Callable[[sqlite3.Connection], T]
 
 BUSY_TIMEOUT_MS = 5000
 # How long a transaction keeps retrying on a locked database before giving up.
@@ -67,12 +80,13 @@ def no_space_left(folder: Path) -> bool:
 
 
 class Database:
-    """A serialised aiosqlite connection with retried write transactions."""
+    """A sqlite3 connection on a thread of its own, with retried write transactions."""
 
-    def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
         self.path = path
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._thread = thread
+        self._closed = False
         self.after_commit: Callable[[], None] = lambda: None
 
     @classmethod
@@ -80,73 +94,24 @@ class Database:
         """Open (creating if needed) and migrate the database at `path`; `read_only`:
         open an existing one for reading only (a copy that cannot be written)."""
         path = Path(path)
-        if read_only:
-            return await cls._open_read_only(path)
-        _check_location(path)
+        connect = _connect_read_only if read_only else _connect
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite:{path.name}")
         try:
-            conn = await aiosqlite.connect(
-                path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-            )
-        except sqlite3.Error as exc:
-            raise describe_failure(path, exc) from exc
-        conn.row_factory = sqlite3.Row
-        db = cls(path, conn)
-        try:
-            await db._configure()
-            await db.write(db._migrate)
+            conn = await _on(thread, lambda: connect(path))
         except BaseException:
-            await conn.close()
+            thread.shutdown(wait=False)
             raise
+        db = cls(path, conn, thread)
+        if not read_only:
+            try:
+                await db.write(db._migrate)
+            except BaseException:
+                await db.close()
+                raise
         return db
 
-    @classmethod
-    async def _open_read_only(cls, path: Path) -> Database:
-        """Read-only: no WAL switch, no migration. `mode=ro` sees a live WAL; a copy whose
-        WAL index cannot be made (a read-only folder) is read as immutable instead."""
-        uri = _checked_uri(path)
-        last: sqlite3.Error | None = None
-        for flags in ("mode=ro", "immutable=1"):
-            try:
-                conn = await aiosqlite.connect(
-                    f"{uri}?{flags}", uri=True, isolation_level=None,
-                    timeout=BUSY_TIMEOUT_MS / 1000)
-            except sqlite3.Error as exc:
-                last = exc
-                continue
-            conn.row_factory = sqlite3.Row
-            try:
-                version = await _user_version(conn)
-            except sqlite3.Error as exc:
-                last = exc
-                await conn.close()
-                continue
-            if version != SCHEMA_VERSION:
-                await conn.close()
-                raise StoreError(f"{path}: schema version {version}, this swarm reads "
-                                 f"{SCHEMA_VERSION}; it cannot be migrated read-only")
-            return cls(path, conn)
-        assert last is not None
-        raise describe_failure(path, last) from last
-
-    async def _configure(self) -> None:
-        try:
-            cursor = await self._conn.execute("PRAGMA journal_mode=WAL")
-            row = await cursor.fetchone()
-            if row is None or str(row[0]).lower() != "wal":
-                raise StoreError(f"{self.path}: cannot switch the database to WAL mode")
-            for pragma in (
-                "PRAGMA synchronous=NORMAL",
-                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-                "PRAGMA foreign_keys=ON",
-            ):
-                await self._conn.execute(pragma)
-        except sqlite3.Error as exc:
-            raise describe_failure(self.path, exc) from exc
-
-    async def _migrate(self, conn: aiosqlite.Connection) -> None:
-        cursor = await conn.execute("PRAGMA user_version")
-        row = await cursor.fetchone()
-        version = int(row[0]) if row else 0
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = _user_version(conn)
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: schema version {version} is newer than this swarm understands "
@@ -155,20 +120,25 @@ class Database:
         for target in range(version, SCHEMA_VERSION):
             logger.info("migrating %s to schema version %d", self.path, target + 1)
             for statement in _split_script(MIGRATIONS[target]):
-                await conn.execute(statement)
+                conn.execute(statement)
         if version != SCHEMA_VERSION:
-            await conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     async def write(self, transaction: Transaction[T]) -> T:
-        """Run `transaction` inside BEGIN IMMEDIATE … COMMIT, retried whole while locked."""
+        """Run `transaction` inside BEGIN IMMEDIATE … COMMIT, in one trip to the
+        connection's thread, retried whole while the database is locked."""
+        loop = asyncio.get_running_loop()
+
+        def announce() -> None:
+            # A loop closed meanwhile had a cancelled caller: nobody there waits for news.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.after_commit)
+
         deadline = time.monotonic() + BUSY_DEADLINE_S
         pause = 0.002
         while True:
             try:
-                async with self._lock:
-                    changes = self._conn.total_changes
-                    result = await self._run_once(transaction)
-                    changed = self._conn.total_changes != changes
+                return await self._trip(lambda: self._commit(transaction, announce))
             except sqlite3.Error as exc:
                 if not is_busy(exc):
                     raise describe_failure(self.path, exc) from exc
@@ -180,49 +150,140 @@ class Database:
                 logger.debug("database locked, retrying in %.3f s", pause)
                 await asyncio.sleep(pause * (0.5 + random.random()))
                 pause = min(pause * 2, 0.25)
-                continue
-            # A commit that changed nothing (an idle worker's empty claim) wakes nobody: a
-            # waiter woken by its own empty claim would claim again at once, forever.
-            if changed:
-                self.after_commit()
-            return result
 
-    async def _run_once(self, transaction: Transaction[T]) -> T:
+    def _commit(self, transaction: Transaction[T], announce: Callable[[], None]) -> T:
+        """One write transaction, on the connection's thread: it ends committed or
+        rolled back, never open."""
+        conn = self._conn
+        changes = conn.total_changes
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            # Inside the try: a caller cancelled while BEGIN waits for the lock leaves the
-            # BEGIN queued on the connection's thread, and it must be rolled back after it.
-            await self._conn.execute("BEGIN IMMEDIATE")
-            result = await transaction(self._conn)
-            await self._conn.execute("COMMIT")
+            result = transaction(conn)
+            conn.execute("COMMIT")
         except BaseException:
-            # Shielded: the ROLLBACK is queued on the connection's thread before the lock
-            # is released, even when this coroutine is being cancelled.
-            await asyncio.shield(_rollback_quietly(self._conn))
+            _rollback_quietly(conn)
             raise
+        # A commit that changed nothing (an idle worker's empty claim) wakes nobody: a
+        # waiter woken by its own empty claim would claim again at once, forever.
+        if conn.total_changes != changes:
+            announce()
         return result
 
-    async def read(self, transaction: Transaction[T]) -> T:
-        """Run read-only statements; WAL readers never wait for writers."""
+    async def read(self, query: Transaction[T]) -> T:
+        """Run read-only statements, in one trip; WAL readers never wait for writers."""
         deadline = time.monotonic() + BUSY_DEADLINE_S
         while True:
             try:
-                async with self._lock:
-                    return await transaction(self._conn)
+                return await self._trip(lambda: query(self._conn))
             except sqlite3.Error as exc:
                 if not is_busy(exc) or time.monotonic() > deadline:
                     raise describe_failure(self.path, exc) from exc
                 await asyncio.sleep(0.01)
 
+    async def _trip(self, work: Callable[[], T]) -> T:
+        if self._closed:
+            raise StoreError(f"{self.path}: the store is closed")
+        return await _on(self._thread, work)
+
     async def close(self) -> None:
-        async with self._lock:
-            await self._conn.close()
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            # Queued behind every call already made, so those run to their end first.
+            await _on(self._thread, self._conn.close)
+        finally:
+            self._thread.shutdown(wait=False)
 
 
-async def _rollback_quietly(conn: aiosqlite.Connection) -> None:
+async def _on(thread: ThreadPoolExecutor, work: Callable[[], T]) -> T:
+    """Run `work` on `thread`: one trip from the event loop and back (see the module's
+    docstring on cancellation)."""
+    trip = thread.submit(work)
     try:
-        await conn.execute("ROLLBACK")
+        return await asyncio.wrap_future(trip)
+    except asyncio.CancelledError:
+        if not trip.cancel():
+            await _ended(trip)
+        raise
+
+
+async def _ended(trip: Future[Any]) -> None:
+    """Wait until `trip` has run to its end; its outcome is dropped (its caller is gone)."""
+    ended = asyncio.wrap_future(trip)
+    ended.add_done_callback(_drop_outcome)
+    await asyncio.wait([ended])
+
+
+def _drop_outcome(ended: asyncio.Future[Any]) -> None:
+    if not ended.cancelled():
+        ended.exception()
+
+
+def _rollback_quietly(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("ROLLBACK")
     except sqlite3.Error:
         logger.debug("rollback after a failed transaction failed", exc_info=True)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open the database at `path` for writing, in WAL mode with the store's pragmas."""
+    _check_location(path)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise describe_failure(path, exc) from exc
+    conn.row_factory = sqlite3.Row
+    try:
+        _configure(path, conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _configure(path: Path, conn: sqlite3.Connection) -> None:
+    try:
+        row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        if row is None or str(row[0]).lower() != "wal":
+            raise StoreError(f"{path}: cannot switch the database to WAL mode")
+        for pragma in (
+            "PRAGMA synchronous=NORMAL",
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+            "PRAGMA foreign_keys=ON",
+        ):
+            conn.execute(pragma)
+    except sqlite3.Error as exc:
+        raise describe_failure(path, exc) from exc
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Read-only: no WAL switch, no migration. `mode=ro` sees a live WAL; a copy whose
+    WAL index cannot be made (a read-only folder) is read as immutable instead."""
+    uri = _checked_uri(path)
+    last: sqlite3.Error | None = None
+    for flags in ("mode=ro", "immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{uri}?{flags}", uri=True, isolation_level=None,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            last = exc
+            continue
+        conn.row_factory = sqlite3.Row
+        try:
+            version = _user_version(conn)
+        except sqlite3.Error as exc:
+            last = exc
+            conn.close()
+            continue
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"{path}: schema version {version}, this swarm reads "
+                             f"{SCHEMA_VERSION}; it cannot be migrated read-only")
+        return conn
+    assert last is not None
+    raise describe_failure(path, last) from last
 
 
 def _check_location(path: Path) -> None:
@@ -259,9 +320,8 @@ def _checked_uri(path: Path) -> str:
     return path.absolute().as_uri()
 
 
-async def _user_version(conn: aiosqlite.Connection) -> int:
-    cursor = await conn.execute("PRAGMA user_version")
-    row = await cursor.fetchone()
+def _user_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
     return int(row[0]) if row else 0
 
 

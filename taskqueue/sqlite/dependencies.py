@@ -7,11 +7,10 @@ and their decision may decide others in turn; each decision is reported on the b
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
-
-import aiosqlite
 
 from taskqueue.messages import TaskCancelled, TaskQueued, session_channel
 from taskqueue.sqlite.outbox import Write
@@ -25,23 +24,23 @@ def ids_json(ids: Iterable[int]) -> str:
     return json.dumps(list(ids))
 
 
-async def dependents_of(conn: aiosqlite.Connection, ended: Sequence[int]) -> list[int]:
+def dependents_of(conn: sqlite3.Connection, ended: Sequence[int]) -> list[int]:
     if not ended:
         return []
-    rows = await conn.execute_fetchall(
+    rows = conn.execute(
         "SELECT DISTINCT task_id FROM task_deps "
         "WHERE depends_on IN (SELECT value FROM json_each(?))",
         (ids_json(ended),),
-    )
+    ).fetchall()
     return [row[0] for row in rows]
 
 
-async def settle_dependents(w: Write, ended: Sequence[int]) -> None:
+def settle_dependents(w: Write, ended: Sequence[int]) -> None:
     """Decide the blocked tasks that depend on the tasks that just ended."""
-    await settle(w, await dependents_of(w.conn, ended))
+    settle(w, dependents_of(w.conn, ended))
 
 
-async def settle(w: Write, candidates: Sequence[int]) -> None:
+def settle(w: Write, candidates: Sequence[int]) -> None:
     """Decide blocked tasks whose dependencies changed, cascading through the graph.
 
     All dependencies finished → queued, if all succeeded or the task runs on partial
@@ -49,7 +48,7 @@ async def settle(w: Write, candidates: Sequence[int]) -> None:
     cancelled, and its own dependents are decided in turn.
     """
     while candidates:
-        rows = await w.conn.execute_fetchall(
+        rows = w.conn.execute(
             "SELECT t.id, t.session_id, t.run_on_partial, "
             f"SUM(dep.status NOT IN {_TERMINAL}) AS open, "
             f"SUM(dep.status IN {_UNSUCCESSFUL}) AS bad "
@@ -58,11 +57,11 @@ async def settle(w: Write, candidates: Sequence[int]) -> None:
             "WHERE t.status = 'blocked' AND t.id IN (SELECT value FROM json_each(?)) "
             "GROUP BY t.id ORDER BY t.id",
             (ids_json(candidates),),
-        )
+        ).fetchall()
         ready = [r for r in rows if r["open"] == 0 and (r["bad"] == 0 or r["run_on_partial"])]
         doomed = [r for r in rows if r["bad"] > 0 and not r["run_on_partial"]]
         if ready:
-            await w.conn.execute(
+            w.conn.execute(
                 "UPDATE tasks SET status = 'queued' "
                 "WHERE id IN (SELECT value FROM json_each(?))",
                 (ids_json(r["id"] for r in ready),),
@@ -71,8 +70,8 @@ async def settle(w: Write, candidates: Sequence[int]) -> None:
                 w.outbox.add(session_channel(session_id),
                              TaskQueued(task_ids=ids, reason="dependencies finished"))
         if doomed:
-            await _set_cancelled(w, doomed, "a dependency failed")
-        candidates = await dependents_of(w.conn, [r["id"] for r in doomed])
+            _set_cancelled(w, doomed, "a dependency failed")
+        candidates = dependents_of(w.conn, [r["id"] for r in doomed])
 
 
 def by_session(rows: Iterable[Any]) -> dict[str, list[int]]:
@@ -83,35 +82,35 @@ def by_session(rows: Iterable[Any]) -> dict[str, list[int]]:
     return grouped
 
 
-async def unfinished_task(conn: aiosqlite.Connection, task_id: int) -> list[Any]:
+def unfinished_task(conn: sqlite3.Connection, task_id: int) -> list[Any]:
     """The task as a one-row list if it has not ended, else an empty list."""
-    return list(await conn.execute_fetchall(
+    return conn.execute(
         f"SELECT id, session_id FROM tasks WHERE status NOT IN {_TERMINAL} AND id = ?",
         (task_id,),
-    ))
+    ).fetchall()
 
 
-async def unfinished_of_session(conn: aiosqlite.Connection, session_id: str) -> list[Any]:
+def unfinished_of_session(conn: sqlite3.Connection, session_id: str) -> list[Any]:
     """The session's tasks that have not ended, by id."""
-    return list(await conn.execute_fetchall(
+    return conn.execute(
         f"SELECT id, session_id FROM tasks WHERE status NOT IN {_TERMINAL} "
         "AND session_id = ? ORDER BY id",
         (session_id,),
-    ))
+    ).fetchall()
 
 
-async def cancel_unfinished(w: Write, rows: Sequence[Any], reason: str) -> list[int]:
+def cancel_unfinished(w: Write, rows: Sequence[Any], reason: str) -> list[int]:
     """Cancel the tasks of `rows` (from `unfinished_*`); dependents are decided as usual."""
     if not rows:
         return []
     ids = [r["id"] for r in rows]
-    await _set_cancelled(w, rows, reason)
-    await settle_dependents(w, ids)
+    _set_cancelled(w, rows, reason)
+    settle_dependents(w, ids)
     return ids
 
 
-async def _set_cancelled(w: Write, rows: Sequence[Any], reason: str) -> None:
-    await w.conn.execute(
+def _set_cancelled(w: Write, rows: Sequence[Any], reason: str) -> None:
+    w.conn.execute(
         "UPDATE tasks SET status = 'cancelled', error = ?, finished_at = ?, "
         "lease_owner = NULL, lease_expires = NULL "
         "WHERE id IN (SELECT value FROM json_each(?))",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
-
-import aiosqlite
 
 from taskqueue.errors import DuplicateTaskKey, InvalidTask, UnknownSession
 from taskqueue.messages import TaskQueued, session_channel
@@ -27,21 +26,20 @@ class _SessionColumn(Enum):
     KEY = "SELECT key FROM tasks WHERE session_id = ? AND key IN (SELECT value FROM json_each(?))"
 
 
-async def insert_plan(w: Write, session_id: str, tasks: Sequence[NewTask]) -> list[int]:
+def insert_plan(w: Write, session_id: str, tasks: Sequence[NewTask]) -> list[int]:
     """Insert a batch atomically; `depends_on` holds batch keys or ids in the session,
     `before` ids in the session that wait for the new task."""
-    cursor = await w.conn.execute("SELECT status FROM sessions WHERE id = ?", (session_id,))
-    if await cursor.fetchone() is None:
+    if w.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
         raise UnknownSession(f"no session {session_id!r}")
     check_plan_graph(tasks)
-    await _check_existing_deps(w.conn, session_id, tasks)
-    await _check_keys_are_new(w.conn, session_id, tasks)
-    await check_before(w.conn, session_id, tasks)
+    _check_existing_deps(w.conn, session_id, tasks)
+    _check_keys_are_new(w.conn, session_id, tasks)
+    check_before(w.conn, session_id, tasks)
 
-    first_id = await _next_task_id(w.conn)
+    first_id = _next_task_id(w.conn)
     ids_by_key = {t.key: first_id + i for i, t in enumerate(tasks) if t.key is not None}
     rows = [_task_row(w.now, session_id, task, index) for index, task in enumerate(tasks)]
-    await w.conn.executemany(
+    w.conn.executemany(
         "INSERT INTO tasks (session_id, key, role, skill, title, input, priority, status, "
         "max_attempts, timeout_s, not_before, run_on_partial, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -53,15 +51,15 @@ async def insert_plan(w: Write, session_id: str, tasks: Sequence[NewTask]) -> li
         for i, task in enumerate(tasks)
         for dep in task.depends_on
     ]
-    await w.conn.executemany(
+    w.conn.executemany(
         "INSERT OR IGNORE INTO task_deps (task_id, depends_on) VALUES (?, ?)", deps
     )
-    await add_waiters(w, session_id, ids, tasks)
+    add_waiters(w, session_id, ids, tasks)
     ready = [ids[i] for i, task in enumerate(tasks) if not task.depends_on]
     if ready:
         w.outbox.add(session_channel(session_id), TaskQueued(task_ids=ready))
     # Dependencies on existing tasks may already be finished.
-    await settle(w, sorted({task_id for task_id, _ in deps}))
+    settle(w, sorted({task_id for task_id, _ in deps}))
     return ids
 
 
@@ -79,40 +77,39 @@ def _task_row(now: float, session_id: str, task: NewTask, index: int) -> tuple[A
     )
 
 
-async def _next_task_id(conn: aiosqlite.Connection) -> int:
-    cursor = await conn.execute(
+def _next_task_id(conn: sqlite3.Connection) -> int:
+    row = conn.execute(
         "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0), "
         "COALESCE((SELECT max(id) FROM tasks), 0))"
-    )
-    row = await cursor.fetchone()
+    ).fetchone()
     # Inside BEGIN IMMEDIATE no other writer runs, so the batch gets consecutive ids.
     return int(row[0] if row else 0) + 1
 
 
-async def _check_existing_deps(
-    conn: aiosqlite.Connection, session_id: str, tasks: Sequence[NewTask]
+def _check_existing_deps(
+    conn: sqlite3.Connection, session_id: str, tasks: Sequence[NewTask]
 ) -> None:
     ids = {dep for task in tasks for dep in task.depends_on if isinstance(dep, int)}
-    missing = sorted(ids - await _taken(conn, session_id, _SessionColumn.ID, ids))
+    missing = sorted(ids - _taken(conn, session_id, _SessionColumn.ID, ids))
     if missing:
         raise InvalidTask(f"depends_on: unknown task id(s) {missing} in session {session_id}")
 
 
-async def _check_keys_are_new(
-    conn: aiosqlite.Connection, session_id: str, tasks: Sequence[NewTask]
+def _check_keys_are_new(
+    conn: sqlite3.Connection, session_id: str, tasks: Sequence[NewTask]
 ) -> None:
     keys = [task.key for task in tasks if task.key is not None]
-    taken = sorted(await _taken(conn, session_id, _SessionColumn.KEY, keys))
+    taken = sorted(_taken(conn, session_id, _SessionColumn.KEY, keys))
     if taken:
         raise DuplicateTaskKey(f"session {session_id} already has tasks with key(s) {taken}")
 
 
-async def _taken(
-    conn: aiosqlite.Connection, session_id: str, column: _SessionColumn,
+def _taken(
+    conn: sqlite3.Connection, session_id: str, column: _SessionColumn,
     values: set[int] | list[str],
 ) -> set[Any]:
     """Which of `values` the session's tasks already have in `column`."""
     if not values:
         return set()
-    cursor = await conn.execute(column.value, (session_id, json.dumps(list(values))))
-    return {row[0] for row in await cursor.fetchall()}
+    rows = conn.execute(column.value, (session_id, json.dumps(list(values)))).fetchall()
+    return {row[0] for row in rows}

@@ -3,10 +3,9 @@ holders that let their lease expire or died."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
-
-import aiosqlite
 
 from taskqueue.messages import TaskDead, TaskRequeued, TaskStarted, session_channel
 from taskqueue.models import Task
@@ -36,14 +35,14 @@ class Leases:
             lambda w: _claim(w, worker_id, roles, limit, lease_s, session_id))
 
     async def requeue_expired(self) -> list[int]:
-        async def release_expired(w: Write) -> list[int]:
-            return await _release(w, await _expired(w.conn, w.now), "lease expired")
+        def release_expired(w: Write) -> list[int]:
+            return _release(w, _expired(w.conn, w.now), "lease expired")
 
         return await self._db.write(release_expired)
 
     async def release_worker(self, worker_id: str, reason: str) -> list[int]:
-        async def release_held(w: Write) -> list[int]:
-            return await _release(w, await _held_by(w.conn, worker_id), reason)
+        def release_held(w: Write) -> list[int]:
+            return _release(w, _held_by(w.conn, worker_id), reason)
 
         return await self._db.write(release_held)
 
@@ -55,19 +54,18 @@ def _ready_filter(roles: Sequence[str], session_id: str | None) -> str:
     return f"status = 'queued' AND role IN ({marks}) AND not_before <= ?{session_filter}"
 
 
-async def _any_ready(
-    conn: aiosqlite.Connection, now: float, roles: Sequence[str], session_id: str | None
+def _any_ready(
+    conn: sqlite3.Connection, now: float, roles: Sequence[str], session_id: str | None
 ) -> bool:
     """Whether `claim` would find a task: a read, which takes no write lock."""
-    cursor = await conn.execute(
+    row = conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM tasks WHERE {_ready_filter(roles, session_id)})",
         [*roles, now, *([session_id] if session_id else [])],
-    )
-    row = await cursor.fetchone()
+    ).fetchone()
     return bool(row and row[0])
 
 
-async def _claim(
+def _claim(
     w: Write, worker_id: str, roles: Sequence[str], limit: int, lease_s: float,
     session_id: str | None,
 ) -> list[Task]:
@@ -76,13 +74,13 @@ async def _claim(
     if session_id:
         params.append(session_id)
     params.append(limit)
-    rows = await w.conn.execute_fetchall(
+    rows = w.conn.execute(
         "UPDATE tasks SET status = 'running', attempt = attempt + 1, lease_owner = ?, "
         "lease_expires = ?, started_at = ?, progress = NULL, progress_note = NULL "
         f"WHERE id IN (SELECT id FROM tasks WHERE {_ready_filter(roles, session_id)} "
         f"ORDER BY priority DESC, id LIMIT ?) RETURNING {TASK_COLUMNS}",
         params,
-    )
+    ).fetchall()
     claimed = [row_to_task(row) for row in rows]
     claimed.sort(key=lambda t: (-t.priority, t.id))
     for task in claimed:
@@ -92,23 +90,23 @@ async def _claim(
     return claimed
 
 
-async def _expired(conn: aiosqlite.Connection, now: float) -> list[Any]:
-    return list(await conn.execute_fetchall(
+def _expired(conn: sqlite3.Connection, now: float) -> list[Any]:
+    return conn.execute(
         "SELECT id, session_id, attempt, max_attempts FROM tasks "
         "WHERE status = 'running' AND lease_expires < ? ORDER BY id",
         (now,),
-    ))
+    ).fetchall()
 
 
-async def _held_by(conn: aiosqlite.Connection, worker_id: str) -> list[Any]:
-    return list(await conn.execute_fetchall(
+def _held_by(conn: sqlite3.Connection, worker_id: str) -> list[Any]:
+    return conn.execute(
         "SELECT id, session_id, attempt, max_attempts FROM tasks "
         "WHERE status = 'running' AND lease_owner = ? ORDER BY id",
         (worker_id,),
-    ))
+    ).fetchall()
 
 
-async def _release(w: Write, rows: Sequence[Any], reason: str) -> list[int]:
+def _release(w: Write, rows: Sequence[Any], reason: str) -> list[int]:
     """Take running tasks (from `_expired` or `_held_by`) back from their holders, with
     the lost attempt counted.
 
@@ -118,13 +116,13 @@ async def _release(w: Write, rows: Sequence[Any], reason: str) -> list[int]:
     requeued = [r for r in rows if r["attempt"] < r["max_attempts"]]
     dead = [r for r in rows if r["attempt"] >= r["max_attempts"]]
     if requeued:
-        await w.conn.execute(
+        w.conn.execute(
             "UPDATE tasks SET status = 'queued', lease_owner = NULL, lease_expires = NULL, "
             "not_before = 0, error = ? WHERE id IN (SELECT value FROM json_each(?))",
             (reason, ids_json(r["id"] for r in requeued)),
         )
     if dead:
-        await w.conn.execute(
+        w.conn.execute(
             "UPDATE tasks SET status = 'dead', lease_owner = NULL, lease_expires = NULL, "
             "finished_at = ?, error = ? WHERE id IN (SELECT value FROM json_each(?))",
             (w.now, f"{reason} on every attempt", ids_json(r["id"] for r in dead)),
@@ -136,5 +134,5 @@ async def _release(w: Write, rows: Sequence[Any], reason: str) -> list[int]:
         w.outbox.add(session_channel(r["session_id"]),
                      TaskDead(task_id=r["id"], attempt=r["attempt"],
                               error=f"{reason} on every attempt"))
-    await settle_dependents(w, [r["id"] for r in dead])
+    settle_dependents(w, [r["id"] for r in dead])
     return [r["id"] for r in rows]

@@ -9,9 +9,8 @@ process killed mid-call cannot keep it.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
-
-import aiosqlite
 
 from taskqueue.models import SessionUsage, UsageTotals
 from taskqueue.sqlite.outbox import StoreDatabase, Write
@@ -53,9 +52,9 @@ class LlmLimits:
         """Give the slot back and count the call, in one transaction."""
         row = _usage_row(session_id, task_id, tokens_in, tokens_out, latency_s, ok)
 
-        async def release_and_count(w: Write) -> bool:
-            released = holder is not None and await _delete_slot(w.conn, holder)
-            await _insert_usage(w, row)
+        def release_and_count(w: Write) -> bool:
+            released = holder is not None and _delete_slot(w.conn, holder)
+            _insert_usage(w, row)
             return released
 
         return await self._db.write(release_and_count)
@@ -64,7 +63,7 @@ class LlmLimits:
         return _sum_usage(await self._db.read(lambda conn: _usage_by_task(conn, session_id)))
 
 
-async def _acquire(
+def _acquire(
     w: Write, holder: str, max_concurrent: int | None, per_minute: int | None,
     lease_s: float, owner: str | None,
 ) -> float | None:
@@ -73,23 +72,23 @@ async def _acquire(
     `None` for a limit means no limit. A holder that already holds a slot keeps it, with
     its lease renewed, and is not counted twice.
     """
-    await _expire(w.conn, w.now)
-    cursor = await w.conn.execute(
+    _expire(w.conn, w.now)
+    cursor = w.conn.execute(
         "UPDATE llm_slots SET expires_at = ? WHERE holder = ?", (w.now + lease_s, holder))
     if cursor.rowcount:
         return None
-    wait = await _wait_for_room(w.conn, w.now, max_concurrent, per_minute)
+    wait = _wait_for_room(w.conn, w.now, max_concurrent, per_minute)
     if wait is not None:
         return wait
-    await w.conn.execute(
+    w.conn.execute(
         "INSERT INTO llm_slots (holder, owner, acquired_at, expires_at) VALUES (?, ?, ?, ?)",
         (holder, owner, w.now, w.now + lease_s))
-    await w.conn.execute("INSERT INTO llm_requests (time) VALUES (?)", (w.now,))
+    w.conn.execute("INSERT INTO llm_requests (time) VALUES (?)", (w.now,))
     return None
 
 
-async def _delete_slot(conn: aiosqlite.Connection, holder: str) -> bool:
-    cursor = await conn.execute("DELETE FROM llm_slots WHERE holder = ?", (holder,))
+def _delete_slot(conn: sqlite3.Connection, holder: str) -> bool:
+    cursor = conn.execute("DELETE FROM llm_slots WHERE holder = ?", (holder,))
     return cursor.rowcount > 0
 
 
@@ -102,19 +101,19 @@ def _usage_row(session_id: str, task_id: int | None, tokens_in: int, tokens_out:
             max(0, round(latency_s * 1000)), int(ok))
 
 
-async def _insert_usage(w: Write, row: UsageRow) -> None:
+def _insert_usage(w: Write, row: UsageRow) -> None:
     session_id, task_id, tokens_in, tokens_out, latency_ms, ok = row
-    await w.conn.execute(
+    w.conn.execute(
         "INSERT INTO llm_usage (session_id, task_id, time, tokens_in, tokens_out, "
         "latency_ms, ok) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (session_id, task_id, w.now, tokens_in, tokens_out, latency_ms, ok))
 
 
-async def _usage_by_task(conn: aiosqlite.Connection, session_id: str) -> list[Any]:
-    return list(await conn.execute_fetchall(
+def _usage_by_task(conn: sqlite3.Connection, session_id: str) -> list[Any]:
+    return conn.execute(
         "SELECT task_id, count(*), sum(ok = 0), sum(tokens_in), sum(tokens_out), "
         "sum(latency_ms) FROM llm_usage WHERE session_id = ? "
-        "GROUP BY task_id ORDER BY task_id", (session_id,)))
+        "GROUP BY task_id ORDER BY task_id", (session_id,)).fetchall()
 
 
 def _sum_usage(rows: list[Any]) -> SessionUsage:
@@ -134,20 +133,20 @@ def _sum_usage(rows: list[Any]) -> SessionUsage:
     return usage
 
 
-async def _expire(conn: aiosqlite.Connection, now: float) -> None:
-    await conn.execute(
+def _expire(conn: sqlite3.Connection, now: float) -> None:
+    conn.execute(
         "DELETE FROM llm_slots WHERE expires_at <= ? OR owner IN "
         "(SELECT id FROM workers WHERE status IN ('stopped', 'dead'))", (now,))
-    await conn.execute("DELETE FROM llm_requests WHERE time <= ?", (now - RATE_WINDOW_S,))
+    conn.execute("DELETE FROM llm_requests WHERE time <= ?", (now - RATE_WINDOW_S,))
 
 
-async def _wait_for_room(
-    conn: aiosqlite.Connection, now: float, max_concurrent: int | None, per_minute: int | None
+def _wait_for_room(
+    conn: sqlite3.Connection, now: float, max_concurrent: int | None, per_minute: int | None
 ) -> float | None:
     """None when a call may start now, else how long until a slot or the rate frees up."""
-    [(held, first_expiry, made, oldest)] = await conn.execute_fetchall(
+    [(held, first_expiry, made, oldest)] = conn.execute(
         "SELECT (SELECT count(*) FROM llm_slots), (SELECT min(expires_at) FROM llm_slots), "
-        "(SELECT count(*) FROM llm_requests), (SELECT min(time) FROM llm_requests)")
+        "(SELECT count(*) FROM llm_requests), (SELECT min(time) FROM llm_requests)").fetchall()
     if max_concurrent is not None and held >= max_concurrent:
         # Expired slots were deleted, so the first expiry is still ahead.
         return float(min(SLOT_POLL_S, first_expiry - now))

@@ -3,11 +3,10 @@ messages that report it, so the bus never disagrees with the queue."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
-
-import aiosqlite
 
 from taskqueue.messages import Body
 from taskqueue.sqlite.codec import EncodedMessage, encode_message
@@ -39,13 +38,13 @@ class Outbox:
 class Write:
     """One write transaction: its connection, the time it runs at, and its outbox."""
 
-    conn: aiosqlite.Connection
+    conn: sqlite3.Connection
     now: float
     outbox: Outbox
 
 
-Query = Callable[[aiosqlite.Connection], Awaitable[T]]
-Change = Callable[[Write], Awaitable[T]]
+Query = Callable[[sqlite3.Connection], T]
+Change = Callable[[Write], T]
 
 
 class StoreDatabase:
@@ -61,38 +60,39 @@ class StoreDatabase:
         return self._clock()
 
     async def read(self, query: Query[T]) -> T:
-        """Run read-only statements."""
+        """Run read-only statements, in one trip to the connection's thread."""
         return await self.db.read(query)
 
     async def write(self, change: Change[T]) -> T:
-        """Run `change` in one write transaction (retried whole while the database is
-        locked) and append the messages it added to its outbox before the commit."""
+        """Run `change` in one write transaction (one trip to the connection's thread,
+        retried whole while the database is locked) and append the messages it added to
+        its outbox before the commit. `change` runs on that thread: it must not touch the
+        event loop."""
 
-        async def transaction(conn: aiosqlite.Connection) -> T:
+        def transaction(conn: sqlite3.Connection) -> T:
             write = Write(conn, self._clock(), Outbox())
-            result = await change(write)
-            await append_messages(conn, write.now, self.sender, write.outbox.messages)
+            result = change(write)
+            append_messages(conn, write.now, self.sender, write.outbox.messages)
             return result
 
         return await self.db.write(transaction)
 
 
-async def append_messages(
-    conn: aiosqlite.Connection, now: float, sender: str, rows: list[EncodedMessage]
+def append_messages(
+    conn: sqlite3.Connection, now: float, sender: str, rows: list[EncodedMessage]
 ) -> None:
     """Append messages inside the caller's transaction."""
     if rows:
-        await conn.executemany(
+        conn.executemany(
             _INSERT_MESSAGE, [(now, channel, kind, sender, body) for channel, kind, body in rows]
         )
 
 
-async def append_message(
-    conn: aiosqlite.Connection, now: float, sender: str, row: EncodedMessage
+def append_message(
+    conn: sqlite3.Connection, now: float, sender: str, row: EncodedMessage
 ) -> int:
     """Append one message inside the caller's transaction; returns its id."""
     channel, kind, body = row
-    cursor = await conn.execute(f"{_INSERT_MESSAGE} RETURNING id",
-                                (now, channel, kind, sender, body))
-    found = await cursor.fetchone()
+    found = conn.execute(f"{_INSERT_MESSAGE} RETURNING id",
+                         (now, channel, kind, sender, body)).fetchone()
     return int(found[0]) if found else 0

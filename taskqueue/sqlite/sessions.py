@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from typing import Any
-
-import aiosqlite
 
 from taskqueue.errors import AmbiguousSession, UnknownSession
 from taskqueue.messages import SessionCreated, SessionFinished, session_channel
@@ -64,8 +63,8 @@ class Sessions:
         return await self._db.write(lambda w: _cancel(w, session_id, reason))
 
 
-async def _insert(w: Write, session_id: str, request: str, options_json: str) -> None:
-    await w.conn.execute(
+def _insert(w: Write, session_id: str, request: str, options_json: str) -> None:
+    w.conn.execute(
         "INSERT INTO sessions (id, request, status, options, created_at) "
         "VALUES (?, ?, 'running', ?, ?)",
         (session_id, request, options_json, w.now),
@@ -74,34 +73,31 @@ async def _insert(w: Write, session_id: str, request: str, options_json: str) ->
                  SessionCreated(session_id=session_id, request=request))
 
 
-async def _select_one(conn: aiosqlite.Connection, session_id: str) -> Any:
-    cursor = await conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,))
-    return await cursor.fetchone()
+def _select_one(conn: sqlite3.Connection, session_id: str) -> Any:
+    return conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
 
 
-async def _select_by_prefix(conn: aiosqlite.Connection, prefix: str) -> list[Any]:
-    cursor = await conn.execute(
+def _select_by_prefix(conn: sqlite3.Connection, prefix: str) -> list[Any]:
+    return conn.execute(
         "SELECT * FROM sessions WHERE substr(id, 1, ?) = ? ORDER BY created_at LIMIT ?",
         (len(prefix), prefix, _AMBIGUOUS_SHOWN + 1),
-    )
-    return list(await cursor.fetchall())
+    ).fetchall()
 
 
-async def _select_all(conn: aiosqlite.Connection) -> list[Any]:
-    cursor = await conn.execute("SELECT * FROM sessions ORDER BY created_at, id")
-    return list(await cursor.fetchall())
+def _select_all(conn: sqlite3.Connection) -> list[Any]:
+    return conn.execute("SELECT * FROM sessions ORDER BY created_at, id").fetchall()
 
 
-async def _set_options(conn: aiosqlite.Connection, session_id: str, options_json: str) -> int:
-    cursor = await conn.execute(
+def _set_options(conn: sqlite3.Connection, session_id: str, options_json: str) -> int:
+    cursor = conn.execute(
         "UPDATE sessions SET options = ? WHERE id = ?", (options_json, session_id)
     )
     return cursor.rowcount
 
 
-async def _finish(w: Write, session_id: str, status: SessionStatus) -> bool:
+def _finish(w: Write, session_id: str, status: SessionStatus) -> bool:
     finished_at = None if status is SessionStatus.RUNNING else w.now
-    cursor = await w.conn.execute(
+    cursor = w.conn.execute(
         "UPDATE sessions SET status = ?, finished_at = ? WHERE id = ? AND status != ?",
         (status, finished_at, session_id, status),
     )
@@ -111,10 +107,9 @@ async def _finish(w: Write, session_id: str, status: SessionStatus) -> bool:
     return cursor.rowcount > 0
 
 
-async def _cancel(w: Write, session_id: str, reason: str) -> int:
-    cancelled = await cancel_unfinished(
-        w, await unfinished_of_session(w.conn, session_id), reason)
-    cursor = await w.conn.execute(
+def _cancel(w: Write, session_id: str, reason: str) -> int:
+    cancelled = cancel_unfinished(w, unfinished_of_session(w.conn, session_id), reason)
+    cursor = w.conn.execute(
         "UPDATE sessions SET status = 'cancelled', finished_at = ? "
         "WHERE id = ? AND status = 'running'",
         (w.now, session_id),

@@ -1,4 +1,4 @@
-"""`SqliteStore`: the storage protocol on one SQLite file (WAL) through aiosqlite.
+"""`SqliteStore`: the storage protocol on one SQLite file (WAL), on a thread of its own.
 
 The store is made of parts that share one database (`StoreDatabase`): `Sessions`, `Tasks`,
 `Leases`, `Workers`, `Bus` and `LlmLimits`, each owning its SQL. Every `Store` method

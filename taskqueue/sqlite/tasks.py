@@ -7,10 +7,9 @@ and taking tasks back) are in `leases.py`.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import aiosqlite
 
 from taskqueue.errors import UnknownTask
 from taskqueue.messages import (
@@ -90,8 +89,8 @@ class Tasks:
             lambda w: _set_progress(w, task_id, attempt, fraction, note, also))
 
     async def cancel(self, task_id: int, reason: str) -> bool:
-        async def cancel_if_unfinished(w: Write) -> list[int]:
-            return await cancel_unfinished(w, await unfinished_task(w.conn, task_id), reason)
+        def cancel_if_unfinished(w: Write) -> list[int]:
+            return cancel_unfinished(w, unfinished_task(w.conn, task_id), reason)
 
         if await self._db.write(cancel_if_unfinished):
             return True
@@ -119,11 +118,11 @@ class Tasks:
         return [StatusCount(session_id=r[0], role=r[1], status=r[2], count=r[3]) for r in rows]
 
 
-async def _complete_many(w: Write, completions: Sequence[Completion]) -> list[bool]:
+def _complete_many(w: Write, completions: Sequence[Completion]) -> list[bool]:
     """Mark attempts done, fenced by (task, attempt); release their dependents."""
     batch = [[c.task_id, c.attempt, to_json(c.result, f"task {c.task_id}: result")]
              for c in completions]
-    rows = await w.conn.execute_fetchall(
+    rows = w.conn.execute(
         "WITH c(id, attempt, result) AS (SELECT json_extract(value, '$[0]'), "
         "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)) "
         "UPDATE tasks SET status = 'done', finished_at = ?, progress = 1.0, "
@@ -133,11 +132,11 @@ async def _complete_many(w: Write, completions: Sequence[Completion]) -> list[bo
         "WHERE status = 'running' AND (id, attempt) IN (SELECT id, attempt FROM c) "
         "RETURNING id, session_id, attempt",
         (json.dumps(batch), w.now),
-    )
+    ).fetchall()
     done = {(row["id"], row["attempt"]): row["session_id"] for row in rows}
     for (task_id, attempt), session_id in sorted(done.items()):
         w.outbox.add(session_channel(session_id), TaskDone(task_id=task_id, attempt=attempt))
-    await settle_dependents(w, [task_id for task_id, _ in done])
+    settle_dependents(w, [task_id for task_id, _ in done])
     # A repeated completion of one attempt counts once, as if the batch ran one by one.
     first: set[tuple[int, int]] = set()
     outcome = []
@@ -147,7 +146,7 @@ async def _complete_many(w: Write, completions: Sequence[Completion]) -> list[bo
     return outcome
 
 
-async def _end_attempt(
+def _end_attempt(
     w: Write, task_id: int, attempt: int, error: str, retry_at: float | None
 ) -> TaskStatus | None:
     """Fail one running attempt: back to queued at `retry_at`, or failed/dead for good.
@@ -156,12 +155,11 @@ async def _end_attempt(
     `retry_at` None means no retry: failed for good when attempts are left (the skill
     refused the input), dead when every attempt was used.
     """
-    cursor = await w.conn.execute(
+    row = w.conn.execute(
         "SELECT session_id, attempt, max_attempts FROM tasks "
         "WHERE id = ? AND attempt = ? AND status = 'running'",
         (task_id, attempt),
-    )
-    row = await cursor.fetchone()
+    ).fetchone()
     if row is None:
         return None
     exhausted = row["attempt"] >= row["max_attempts"]
@@ -170,7 +168,7 @@ async def _end_attempt(
     else:
         status = TaskStatus.DEAD if exhausted else TaskStatus.FAILED
     queued = status is TaskStatus.QUEUED
-    await w.conn.execute(
+    w.conn.execute(
         "UPDATE tasks SET status = ?, error = ?, not_before = ?, lease_owner = NULL, "
         "lease_expires = NULL, finished_at = ? WHERE id = ?",
         (status, error, retry_at if queued else 0.0, None if queued else w.now, task_id),
@@ -183,30 +181,30 @@ async def _end_attempt(
                           final=status is TaskStatus.FAILED)
     w.outbox.add(session_channel(row["session_id"]), body)
     if not queued:
-        await settle_dependents(w, [task_id])
+        settle_dependents(w, [task_id])
     return status
 
 
-async def _set_checkpoint(
-    conn: aiosqlite.Connection, task_id: int, attempt: int, state_json: str
+def _set_checkpoint(
+    conn: sqlite3.Connection, task_id: int, attempt: int, state_json: str
 ) -> bool:
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE tasks SET checkpoint = ? WHERE id = ? AND attempt = ? AND status = 'running'",
         (state_json, task_id, attempt),
     )
     return cursor.rowcount > 0
 
 
-async def _set_progress(
+def _set_progress(
     w: Write, task_id: int, attempt: int, fraction: float, note: str,
     also: EncodedMessage | None,
 ) -> bool:
-    # One trip to the connection's thread for the update and its row: a step reports often.
-    rows = await w.conn.execute_fetchall(
+    # One statement for the update and its row: a step reports often.
+    rows = w.conn.execute(
         "UPDATE tasks SET progress = ?, progress_note = ? "
         "WHERE id = ? AND attempt = ? AND status = 'running' RETURNING session_id",
         (fraction, note, task_id, attempt),
-    )
+    ).fetchall()
     if not rows:
         return False
     [row] = rows
@@ -218,19 +216,18 @@ async def _set_progress(
     return True
 
 
-async def _answer(w: Write, task_id: int, result_json: str) -> bool:
+def _answer(w: Write, task_id: int, result_json: str) -> bool:
     """Complete a queued human task with a person's answer; release its dependents.
 
     No lease: nobody claims a human task. Fenced like a completion, by its state: a task
     already answered, cancelled or still blocked is left alone.
     """
-    cursor = await w.conn.execute(
+    row = w.conn.execute(
         "UPDATE tasks SET status = 'done', attempt = attempt + 1, started_at = ?, "
         "finished_at = ?, progress = 1.0, error = NULL, result = ? "
         "WHERE id = ? AND status = 'queued' AND role = ? RETURNING session_id, attempt, skill",
         (w.now, w.now, result_json, task_id, HUMAN_ROLE),
-    )
-    row = await cursor.fetchone()
+    ).fetchone()
     if row is None:
         return False
     channel = session_channel(row["session_id"])
@@ -238,23 +235,22 @@ async def _answer(w: Write, task_id: int, result_json: str) -> bool:
     w.outbox.add(channel, TaskStarted(task_id=task_id, attempt=row["attempt"],
                                       role=HUMAN_ROLE, skill=row["skill"], worker=HUMAN_ROLE))
     w.outbox.add(channel, TaskDone(task_id=task_id, attempt=row["attempt"]))
-    await settle_dependents(w, [task_id])
+    settle_dependents(w, [task_id])
     return True
 
 
-async def _select_one(conn: aiosqlite.Connection, task_id: int) -> Task | None:
-    rows = await conn.execute_fetchall(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,))
+def _select_one(conn: sqlite3.Connection, task_id: int) -> Task | None:
+    rows = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchall()
     return next((row_to_task(row) for row in rows), None)
 
 
-async def _select_of_session(conn: aiosqlite.Connection, session_id: str) -> list[Task]:
-    rows = await conn.execute_fetchall(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? ORDER BY id", (session_id,))
+def _select_of_session(conn: sqlite3.Connection, session_id: str) -> list[Task]:
+    rows = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? ORDER BY id",
+                        (session_id,)).fetchall()
     return [row_to_task(row) for row in rows]
 
 
-async def _count(conn: aiosqlite.Connection, session_id: str | None) -> list[Any]:
+def _count(conn: sqlite3.Connection, session_id: str | None) -> list[Any]:
     if session_id:
-        return list(await conn.execute_fetchall(_COUNTS_OF_SESSION, (session_id,)))
-    return list(await conn.execute_fetchall(_COUNTS))
+        return conn.execute(_COUNTS_OF_SESSION, (session_id,)).fetchall()
+    return conn.execute(_COUNTS).fetchall()

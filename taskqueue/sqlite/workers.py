@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
-
-import aiosqlite
 
 from taskqueue.messages import WORKERS_CHANNEL, WorkerStarted
 from taskqueue.models import WorkerBeat, WorkerInfo, WorkerStatus
@@ -35,8 +34,8 @@ class Workers:
         return [row_to_worker(row) for row in rows]
 
 
-async def _insert(w: Write, worker: WorkerInfo) -> None:
-    await w.conn.execute(
+def _insert(w: Write, worker: WorkerInfo) -> None:
+    w.conn.execute(
         "INSERT OR REPLACE INTO workers (id, role, pid, host, session_id, concurrency, "
         "status, started_at, heartbeat_at, running, rss_mb) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
@@ -47,22 +46,22 @@ async def _insert(w: Write, worker: WorkerInfo) -> None:
                                                 pid=worker.pid))
 
 
-async def _beat(w: Write, worker_id: str, beat: WorkerBeat, lease_s: float) -> int:
+def _beat(w: Write, worker_id: str, beat: WorkerBeat, lease_s: float) -> int:
     """Record the heartbeat and extend the worker's leases; the number extended."""
-    await w.conn.execute(
+    w.conn.execute(
         "UPDATE workers SET heartbeat_at = ?, running = ?, rss_mb = ?, status = ? WHERE id = ?",
         (w.now, to_json(beat.running, "running"), beat.rss_mb, beat.status, worker_id),
     )
-    cursor = await w.conn.execute(
+    cursor = w.conn.execute(
         "UPDATE tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'",
         (w.now + lease_s, worker_id),
     )
     return cursor.rowcount
 
 
-async def _set_status(conn: aiosqlite.Connection, worker_id: str, status: WorkerStatus) -> None:
-    await conn.execute("UPDATE workers SET status = ? WHERE id = ?", (status, worker_id))
+def _set_status(conn: sqlite3.Connection, worker_id: str, status: WorkerStatus) -> None:
+    conn.execute("UPDATE workers SET status = ? WHERE id = ?", (status, worker_id))
 
 
-async def _select(conn: aiosqlite.Connection, include_stopped: bool) -> list[Any]:
-    return list(await conn.execute_fetchall(_ALL if include_stopped else _LIVE))
+def _select(conn: sqlite3.Connection, include_stopped: bool) -> list[Any]:
+    return conn.execute(_ALL if include_stopped else _LIVE).fetchall()

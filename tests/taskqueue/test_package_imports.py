@@ -1,5 +1,5 @@
 """Importing the queue's protocol, models and errors (as the blackboard does) loads no
-storage backend: aiosqlite and the change watchers wait until a store is opened."""
+storage backend: sqlite3 and the change watchers wait until a store is opened."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import taskqueue
 
 REPO = Path(taskqueue.__file__).resolve().parents[1]
-BACKEND_MODULES = ("aiosqlite", "watchfiles", "taskqueue.sqlite", "redis", "taskqueue.redis")
+BACKEND_MODULES = ("sqlite3", "watchfiles", "taskqueue.sqlite", "redis", "taskqueue.redis")
 
 
 def modules_loaded_by(statement: str) -> set[str]:
@@ -36,7 +36,7 @@ def test_sqlite_store_is_still_importable_from_taskqueue() -> None:
         "from taskqueue.sqlite import SqliteStore as Direct\n"
         "assert SqliteStore is Direct")
 
-    assert loaded >= {"aiosqlite", "taskqueue.sqlite"}
+    assert loaded >= {"sqlite3", "taskqueue.sqlite"}
 
 
 def test_a_store_waiting_for_news_on_linux_does_not_load_watchfiles(tmp_path: Path) -> None:

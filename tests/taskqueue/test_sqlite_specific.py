@@ -11,7 +11,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 import taskqueue
@@ -153,9 +152,8 @@ async def test_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
 
 
 async def read_pragma(db: Database, name: str) -> object:
-    async def query(conn: aiosqlite.Connection) -> object:
-        cursor = await conn.execute(f"PRAGMA {name}")
-        row = await cursor.fetchone()
+    def query(conn: sqlite3.Connection) -> object:
+        row = conn.execute(f"PRAGMA {name}").fetchone()
         return row[0] if row else None
 
     return await db.read(query)

@@ -1,0 +1,130 @@
+"""How the SQLite store runs a transaction: whole, in one call on the connection's own
+thread, committed or rolled back there, and what a cancelled caller leaves behind."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from taskqueue import StoreError
+from taskqueue.sqlite.connection import Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    db = await Database.open(tmp_path / "swarm.db")
+    await db.write(lambda conn: conn.execute("CREATE TABLE notes (text TEXT)"))
+    yield db
+    await db.close()
+
+
+def insert_note(text: str) -> Callable[[sqlite3.Connection], None]:
+    def insert(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO notes (text) VALUES (?)", (text,))
+    return insert
+
+
+def held_until(started: threading.Event, release: threading.Event,
+               then: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    """A transaction that, once begun on the thread, waits for `release` before `then`."""
+    def transaction(conn: sqlite3.Connection) -> None:
+        started.set()
+        assert release.wait(10)
+        then(conn)
+    return transaction
+
+
+async def notes(db: Database) -> list[str]:
+    return await db.read(
+        lambda conn: [row[0] for row in conn.execute("SELECT text FROM notes ORDER BY rowid")])
+
+
+async def in_transaction(db: Database) -> bool:
+    return await db.read(lambda conn: conn.in_transaction)
+
+
+async def test_every_transaction_runs_on_the_connections_one_thread(db: Database) -> None:
+    threads = {await db.write(lambda _conn: threading.get_ident()) for _ in range(3)}
+    threads.add(await db.read(lambda _conn: threading.get_ident()))
+
+    assert len(threads) == 1
+    assert threading.get_ident() not in threads
+
+
+async def test_a_failing_transaction_is_rolled_back_whole(db: Database) -> None:
+    changes: list[int] = []
+    db.after_commit = lambda: changes.append(1)
+
+    def insert_then_fail(conn: sqlite3.Connection) -> None:
+        insert_note("half")(conn)
+        raise ValueError("the change is refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        await db.write(insert_then_fail)
+
+    assert await notes(db) == []
+    assert not await in_transaction(db)
+    assert changes == []
+
+
+async def test_after_commit_is_called_only_for_a_commit_that_changed_something(
+    db: Database,
+) -> None:
+    changes: list[int] = []
+    db.after_commit = lambda: changes.append(1)
+
+    await db.write(lambda conn: conn.execute("SELECT count(*) FROM notes").fetchone())
+    assert changes == []
+    await db.write(insert_note("one"))
+    # Called before the writer resumes, as a waiter woken by it must see the change.
+    assert changes == [1]
+
+
+async def test_a_caller_cancelled_mid_transaction_waits_for_its_end_and_it_commits(
+    db: Database,
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    changes: list[int] = []
+    db.after_commit = lambda: changes.append(1)
+    writing = asyncio.create_task(db.write(held_until(started, release, insert_note("late"))))
+    assert await asyncio.to_thread(started.wait, 10)
+
+    writing.cancel()
+    await asyncio.sleep(0.05)
+    assert not writing.done()  # still waiting for the transaction under way to end
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+
+    assert await notes(db) == ["late"]
+    assert not await in_transaction(db)
+    assert changes == [1]
+
+
+async def test_a_write_cancelled_before_its_turn_never_runs(db: Database) -> None:
+    started, release = threading.Event(), threading.Event()
+    first = asyncio.create_task(db.write(held_until(started, release, insert_note("first"))))
+    assert await asyncio.to_thread(started.wait, 10)
+    second = asyncio.create_task(db.write(insert_note("second")))
+    await asyncio.sleep(0.01)  # submitted, queued behind the first
+
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    release.set()
+    await first
+
+    assert await notes(db) == ["first"]
+
+
+async def test_a_closed_database_refuses_work_and_closes_once(db: Database) -> None:
+    await db.close()
+    await db.close()
+
+    with pytest.raises(StoreError, match="closed"):
+        await notes(db)
