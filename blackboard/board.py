@@ -110,13 +110,16 @@ class Blackboard:
                      check=lambda: self._refuse_foreign_overwrite(path, target, stamped.task))
         return target.absolute
 
-    def append(self, path: str, text: str, writer_task: int | None) -> Path:
+    def append(self, path: str, text: str, writer_task: int | None, *,
+               durable: bool = False) -> Path:
         """Add ``text`` to the end of the file at ``path``, one that ``writer_task`` may
         overwrite (as for ``write``); return its location.
 
-        For a file that grows while it is read (an agent's trace): not atomic and not
-        fsynced, so a reader sees each addition at once and a crash may lose what was
-        added since the last ``write``. The file must exist (``BlackboardFileNotFound``).
+        For a file that grows while it is read (an agent's trace): not atomic, so a
+        reader sees each addition at once. Not fsynced unless ``durable``, so a crash may
+        lose what was added since the last durable write or append; a ``durable`` append
+        makes the whole file durable (its name is, since ``write`` made it). The file
+        must exist (``BlackboardFileNotFound``).
         """
         target = confine(self.path, path, self._session_id)
         try:
@@ -131,6 +134,9 @@ class Blackboard:
             fd = os.open(target.absolute, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
             with os.fdopen(fd, "wb") as stream:
                 stream.write(data)
+                if durable:
+                    stream.flush()
+                    os.fsync(stream.fileno())
         return target.absolute
 
     def write_copy(self, path: str, text: str) -> Path:

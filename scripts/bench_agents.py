@@ -143,13 +143,16 @@ async def claim(session: Session, count: int) -> list[Task]:
 @contextmanager
 def trace_writes_skipped() -> Iterator[None]:
     """The trace kept in memory only: what is left is the loop without its file writes."""
-    originals = {name: getattr(Trace, name) for name in ("save", "keep_step")}
+    originals = {name: getattr(Trace, name) for name in ("open", "save", "keep_step")}
 
     async def skip(_trace: Trace, *_args: object) -> None:
         return None
 
+    def skip_opening(_trace: Trace) -> None:
+        return None
+
     for name in originals:
-        setattr(Trace, name, skip)
+        setattr(Trace, name, skip_opening if name == "open" else skip)
     try:
         yield
     finally:

@@ -65,14 +65,15 @@ class SessionBlackboard:
         location = self._board.write(path, text, meta)
         return self._written(location.relative_to(self._board.path).as_posix())
 
-    def append(self, path: str, text: str) -> str:
+    def append(self, path: str, text: str, *, last: bool = False) -> str:
         """Add `text` to the end of a file this task wrote at `path`; returns the path.
 
-        Not announced, not put in the store and not fsynced: for a file that grows while
-        the task runs (an agent's trace), which the task `write`s whole when it ends, to
-        make it durable and announce it."""
-        location = self._board.append(path, text, self._base.task)
-        return location.relative_to(self._board.path).as_posix()
+        For a file that grows while the task runs (an agent's trace): each addition is
+        neither fsynced nor announced nor put in the store. The `last` one is all three,
+        as a `write` of the whole file would be."""
+        location = self._board.append(path, text, self._base.task, durable=last)
+        relative = location.relative_to(self._board.path).as_posix()
+        return self._written(relative) if last else relative
 
     def write_shared(self, path: str, text: str) -> str:
         """Write a session document that several tasks keep up to date (`plan.md`, whose

@@ -59,6 +59,7 @@ class Agent(SwarmSkill):
         context = ToolContext(task=ctx, settings=self.settings, agent_roles=self.agent_roles,
                               corpus=corpus, index=index, depth=given.spawn_depth)
         trace = Trace(ctx, self.settings.max_steps)
+        trace.open()
         try:
             outcome = await run_agent(ctx.llm, given.goal, self.tools, context, trace)
         except LLMError as exc:

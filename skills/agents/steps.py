@@ -1,7 +1,7 @@
 """An agent's steps: each one published on the bus with the task's progress (one write to
-the store), and the trace kept on the blackboard at `traces/task-<id>.md`: written at the
-first step (so that its link is live), each later step appended, unsynced, and the whole
-written again, fsynced and announced, when the task ends (docs/design.md, "Agents")."""
+the store), and the trace kept on the blackboard at `traces/task-<id>.md`: its heading
+written as the task starts (so that its link is live), each step appended, unsynced, and
+the ending appended last, fsynced and announced (docs/design.md, "Agents")."""
 
 from __future__ import annotations
 
@@ -53,6 +53,16 @@ class Trace:
         self.steps: list[StepTrace] = []
         self.path = task_file_path(TRACES, ctx.task_id, ".md")
         self.ending = ""
+        self._opening: asyncio.Task[str] | None = None
+
+    def open(self) -> None:
+        """Write the trace's heading (replacing an earlier attempt's trace) in the
+        background: it is on disk by the time the first model call has answered."""
+        self._opening = asyncio.create_task(asyncio.to_thread(
+            self._ctx.blackboard.write, self.path, self._heading()))
+        # Its failure is raised by the next addition; a task that ends before one (a
+        # budget stop) leaves it unread, and asyncio would complain of that.
+        self._opening.add_done_callback(_seen)
 
     async def add(self, step: StepTrace) -> None:
         """Record a finished step: on the blackboard, then on the bus with the progress."""
@@ -67,19 +77,28 @@ class Trace:
                                  f"step {step.step}: {names}", message=(AGENT_STEP, body))
 
     async def keep_step(self, step: StepTrace) -> None:
-        """Put the step in the trace's file: the first one writes it (replacing an earlier
-        attempt's), the others are appended."""
-        if len(self.steps) > 1:
-            try:
-                # No fsync, a few kilobytes at most: cheaper here than a thread's round trip.
-                self._ctx.blackboard.append(self.path, _step_text(step))
-                return
-            except BlackboardFileNotFound:
-                pass  # removed meanwhile: written again whole
-        await asyncio.to_thread(self._ctx.blackboard.write, self.path, self.render())
+        """Append the step to the trace's file (on the event loop: a few kilobytes, no
+        fsync, cheaper than a thread's round trip)."""
+        await self._append(_step_text(step), last=False)
 
     async def save(self) -> None:
-        """Write the whole trace, fsynced and announced (at the task's end)."""
+        """Append the ending: the whole trace is then fsynced and announced (at the
+        task's end)."""
+        await self._append(f"## End\n\n{self.ending}\n" if self.ending else "", last=True)
+
+    async def _append(self, text: str, *, last: bool) -> None:
+        if self._opening is not None:
+            opening, self._opening = self._opening, None
+            await opening
+        try:
+            if last:
+                await asyncio.to_thread(self._ctx.blackboard.append, self.path, text,
+                                        last=True)
+            else:
+                self._ctx.blackboard.append(self.path, text)
+            return
+        except BlackboardFileNotFound:
+            pass  # never opened, or removed meanwhile: written again whole
         await asyncio.to_thread(self._ctx.blackboard.write, self.path, self.render())
 
     def render(self) -> str:
@@ -90,6 +109,11 @@ class Trace:
 
     def _heading(self) -> str:
         return f"# Trace of task {self._ctx.task_id} ({self._ctx.role})\n\n"
+
+
+def _seen(opening: asyncio.Task[str]) -> None:
+    if not opening.cancelled():
+        opening.exception()
 
 
 def _step_text(step: StepTrace) -> str:

@@ -1,7 +1,11 @@
 """An agent's trace: each step on the bus with the progress in one write, the file on the
-blackboard growing step by step (readable throughout), and written whole at the end."""
+blackboard opened with its heading, growing step by step (readable throughout), and its
+ending appended, fsynced and announced."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 
@@ -23,20 +27,23 @@ def step(number: int) -> StepTrace:
                      tokens_in=10, tokens_out=2, latency_s=0.2)
 
 
-async def test_the_trace_grows_step_by_step_and_is_written_whole_at_the_end(
-        agents: AgentHarness) -> None:
+async def test_the_trace_opens_grows_step_by_step_and_ends_fsynced_and_announced(
+        agents: AgentHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     task = await claimed(agents)
     ctx = TaskContext(agents.store, task, worker_id="w", skill="agent", board=agents.board)
     trace = Trace(ctx, max_steps=4)
 
+    trace.open()
     await trace.add(step(1))
     after_one = agents.board.read(trace.path)
     await trace.add(step(2))
     after_two = agents.board.read(trace.path)
+    synced = fsyncs_counted(monkeypatch)
     trace.ending = "Done."
     await trace.save()
     await ctx.blackboard.drain()
 
+    assert after_one.body.startswith(f"# Trace of task {task.id}")
     assert "## Step 1" in after_one.body
     assert "## Step 2" not in after_one.body
     assert after_two.body.startswith(after_one.body)
@@ -44,10 +51,39 @@ async def test_the_trace_grows_step_by_step_and_is_written_whole_at_the_end(
     assert after_two.front_matter is not None
     assert after_two.front_matter.task == task.id
     assert agents.read(trace.path) == trace.render()
-    assert trace.render().startswith(after_two.body)
-    # Written twice (the first step, the end), each announced; the appends are not.
+    assert synced == [trace.path.rsplit("/", 1)[-1]]
+    # Written at the start and ended at the end, each announced; the steps are not.
     written = await agents.messages("blackboard.written")
     assert [m.body["path"] for m in written] == [trace.path, trace.path]
+
+
+async def test_a_trace_removed_meanwhile_is_written_whole_at_the_end(
+        agents: AgentHarness) -> None:
+    task = await claimed(agents)
+    ctx = TaskContext(agents.store, task, worker_id="w", skill="agent", board=agents.board)
+    trace = Trace(ctx, max_steps=4)
+    trace.open()
+    await trace.add(step(1))
+    (agents.board.path / trace.path).unlink()
+
+    trace.ending = "Done."
+    await trace.save()
+
+    assert agents.read(trace.path) == trace.render()
+    assert "## Step 1" in trace.render()
+
+
+def fsyncs_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files fsynced from now on."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    return synced
 
 
 async def test_each_step_is_published_with_the_progress_in_one_write(
