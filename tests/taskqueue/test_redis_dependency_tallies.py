@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import AsyncIterator
+from typing import cast
 
 import pytest
 import redis.asyncio as aioredis
@@ -95,13 +96,18 @@ async def test_a_task_waiting_for_2000_others_runs_and_the_reads_grow_linearly()
     assert reads[2000] <= 2.2 * reads[1000], reads
 
 
+async def _task_ids(client: aioredis.Redis, session_id: str) -> list[str]:
+    # The client decodes every reply (`decode_responses`), as the store's does.
+    return cast(list[str], await client.zrange(f"{PREFIX}tasks:{session_id}", 0, -1))
+
+
 async def _assert_tallies_agree(
     client: aioredis.Redis, session_id: str, *, counted_only: bool = False
 ) -> None:
     """Each task's tallies are the count of its dependencies' statuses, and no blocked
     task is left that they decide (queued or cancelled). `counted_only`: tasks without
     tallies (written before them, never decided since) are left out."""
-    ids = await client.zrange(f"{PREFIX}tasks:{session_id}", 0, -1)
+    ids = await _task_ids(client, session_id)
     async with client.pipeline(transaction=True) as pipe:
         for task_id in ids:
             pipe.hmget(f"{PREFIX}task:{task_id}",
@@ -138,13 +144,13 @@ async def test_tallies_agree_with_the_dependencies_through_a_random_history(
         if action == "enqueue" or not ids:
             waiting = [t.id for t in await store.list_tasks(session.id)
                        if t.status in (TaskStatus.QUEUED, TaskStatus.BLOCKED)]
-            task = NewTask(
+            new = NewTask(
                 role=rng.choice(["a", "a", "b", HUMAN_ROLE]), max_attempts=rng.randint(1, 3),
                 run_on_partial=rng.random() < 0.3,
                 before=rng.sample(waiting, min(len(waiting), rng.randint(0, 2))),
                 depends_on=rng.sample(ids[-8:], min(len(ids), rng.randint(0, 3))))
             with contextlib.suppress(InvalidTask):  # a cycle through `before`: refused
-                ids.append(await store.enqueue(session.id, task))
+                ids.append(await store.enqueue(session.id, new))
         elif action == "claim":
             held += await store.claim(rng.choice(["w1", "w2"]), ["a", "b"], rng.randint(1, 3),
                                       lease_s=LEASE_S)
@@ -171,7 +177,7 @@ async def test_tallies_agree_with_the_dependencies_through_a_random_history(
 
 async def _forget_tallies(client: aioredis.Redis, session_id: str) -> None:
     """Make the session's tasks look written by a version without tallies."""
-    for task_id in await client.zrange(f"{PREFIX}tasks:{session_id}", 0, -1):
+    for task_id in await _task_ids(client, session_id):
         await client.hdel(f"{PREFIX}task:{task_id}", "deps_open", "deps_bad")
 
 
