@@ -141,7 +141,8 @@ def measurements(url: str, sizes: RedisSizes) -> list[tuple[str, Callable[[Path]
             f"redis_{k}": v for k, v in bench_queue.dispatch(t, sizes.dispatch, url=url).items()
         })),
         ("recovery on redis", _fresh(url, lambda t: {
-            f"redis_{k}": v for k, v in bench_workers.recovery(t, sizes.kills, url).items()})),
+            f"redis_{k}": v for k, v in bench_workers.recovery_served(t, url, sizes.kills).items()
+        })),
     ]
 
 

@@ -10,16 +10,23 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import textwrap
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from _bench_util import (
     BenchFailed,
     check_alive,
     cpu_ticks,
+    has_exited,
+    log_tail,
     poll_workers,
+    stop_group,
     workdir,
     worker_processes,
 )
@@ -185,66 +192,135 @@ class BusFollower:
             await self._store.wait_for_news(0.05, seen)
 
 
-async def _workers_ready(store: Store, count: int, deadline: float) -> list[WorkerInfo]:
+async def _workers_ready(
+    store: Store, count: int, deadline: float, alive: Callable[[], None] = lambda: None,
+) -> list[WorkerInfo]:
     """Wait until `count` live workers have registered and sent a heartbeat since, so each
-    is in its claim loop with its change watcher running."""
+    is in its claim loop with its change watcher running. `alive` raises if what keeps
+    the workers is gone."""
     while True:
         live = [w for w in await store.list_workers()
                 if w.heartbeat_at > w.started_at and pid_alive(w.pid)]
         if len(live) >= count:
             return live
+        alive()
         if time.monotonic() > deadline:
             raise BenchFailed(f"{len(live)} of {count} workers ready in time")
         await asyncio.sleep(0.02)
 
 
-async def _recovery(home: Path, kills: int, url: str | None = None) -> list[float]:
+def _sleep_skill_dir(home: Path) -> Path:
     skills_dir = home / "bench-skills"
     skills_dir.mkdir()
     (skills_dir / "bench_sleep.py").write_text(textwrap.dedent(SLEEP_SKILL), encoding="utf-8")
+    return skills_dir
+
+
+async def _kill_the_holder(
+    store: Store, session_id: str, kills: int, deadline: float,
+    alive: Callable[[], None] = lambda: None,
+) -> list[float]:
+    """With 2 workers of role `r` kept alive by someone: enqueue a sleeping task, then
+    `kills` times SIGKILL the worker holding it (its pid from the store's worker
+    records), each once both workers are live. Seconds from each kill to the task's next
+    claim (the time of its next `task.started`, stamped in the claim)."""
+    await _workers_ready(store, 2, deadline, alive)
+    bus = BusFollower(store, session_channel(session_id))
+    task_id = await store.enqueue(session_id, NewTask(
+        role=ROLE, skill="bench_sleep", max_attempts=kills + 5))
+    started = await bus.next_started(task_id, deadline)
+    samples: list[float] = []
+    for _ in range(kills):
+        live = {w.id: w.pid for w in await _workers_ready(store, 2, deadline, alive)}
+        holder = live.get(started.body["worker"])
+        if holder is None:
+            raise BenchFailed(f"the worker holding task {task_id} is not live")
+        killed_at = time.time()
+        os.kill(holder, signal.SIGKILL)
+        started = await bus.next_started(task_id, deadline)
+        samples.append(started.time - killed_at)
+    return samples
+
+
+async def _recovery(home: Path, kills: int) -> list[float]:
     config = SupervisorConfig(
         home=home, roles={ROLE: RoleWorkers(workers=2, concurrency=1)},
-        skills_dirs=[skills_dir], worker=WorkerSettings(grace_s=1.0),
+        skills_dirs=[_sleep_skill_dir(home)], worker=WorkerSettings(grace_s=1.0),
         # The slot of a killed worker restarts within 0.5 s however often it is killed
         # here; the figure is the task's recovery, which the other worker provides.
-        restart_backoff_max_s=0.5, store=url,
+        restart_backoff_max_s=0.5,
     )
     deadline = time.monotonic() + TIMEOUT_S
-    samples: list[float] = []
-    async with await open_store(url or default_store_url(home), sender="bench") as store:
+    async with await open_store(default_store_url(home), sender="bench") as store:
         session = await store.create_session("benchmark: recovery", {})
         supervisor = Supervisor(config, store)
         try:
             await supervisor.start()
-            await _workers_ready(store, 2, deadline)
-            bus = BusFollower(store, session_channel(session.id))
-            task_id = await store.enqueue(session.id, NewTask(
-                role=ROLE, skill="bench_sleep", max_attempts=kills + 5))
-            started = await bus.next_started(task_id, deadline)
-            for _ in range(kills):
-                live = {w.id: w.pid for w in await _workers_ready(store, 2, deadline)}
-                holder = live.get(started.body["worker"])
-                if holder is None:
-                    raise BenchFailed(f"the worker holding task {task_id} is not live")
-                killed_at = time.time()
-                os.kill(holder, signal.SIGKILL)
-                started = await bus.next_started(task_id, deadline)
-                samples.append(started.time - killed_at)
+            return await _kill_the_holder(store, session.id, kills, deadline)
         finally:
             await supervisor.stop()
-    return samples
 
 
-def recovery(tmp: Path, kills: int = 20, url: str | None = None) -> dict[str, float]:
-    """A Supervisor with 2 workers; SIGKILL the one holding a sleeping task, `kills`
-    times, and time from the kill to the task's next `task.started` (its claim time).
-    `url`: a store other than the workspace's SQLite file (an empty one)."""
-    with workdir(tmp, "recovery") as home:
-        samples = [s * 1000 for s in asyncio.run(_recovery(home, kills, url))]
+def _percentiles(samples_s: list[float]) -> dict[str, float]:
+    samples = [s * 1000 for s in samples_s]
     return {
         "recovery_p50_ms": percentile(samples, 50),
         "recovery_p99_ms": percentile(samples, 99),
     }
+
+
+def recovery(tmp: Path, kills: int = 20) -> dict[str, float]:
+    """A Supervisor in this process with 2 workers, on the workspace's SQLite file;
+    SIGKILL the one holding a sleeping task, `kills` times, and time from the kill to
+    the task's next `task.started` (its claim time)."""
+    with workdir(tmp, "recovery") as home:
+        return _percentiles(asyncio.run(_recovery(home, kills)))
+
+
+# What `serve` reads from its home: its workers stop within 1 s, as `recovery`'s do.
+SERVE_CONFIG = "grace_s = 1.0\n"
+
+
+@contextmanager
+def serve_process(home: Path, url: str, *args: str) -> Iterator[Callable[[], None]]:
+    """`python -m orchestrator --store URL serve --home HOME *args`, logging to
+    HOME/serve.log; yields a check that raises if it has exited. On exit SIGTERM (it
+    stops its workers), then SIGKILL what is left of its group, and reap."""
+    log = home / "serve.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "--store", url, "serve",
+             "--home", str(home), *args],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def alive() -> None:
+        if has_exited(proc):
+            raise BenchFailed(f"swarm serve exited early: {log_tail(log)}")
+
+    try:
+        yield alive
+    finally:
+        stop_group(proc, signal.SIGTERM, 30.0)
+
+
+async def _recovery_served(kills: int, url: str, alive: Callable[[], None]) -> list[float]:
+    deadline = time.monotonic() + TIMEOUT_S
+    async with await open_store(url, sender="bench") as store:
+        session = await store.create_session("benchmark: recovery", {})
+        return await _kill_the_holder(store, session.id, kills, deadline, alive)
+
+
+def recovery_served(tmp: Path, url: str, kills: int = 20) -> dict[str, float]:
+    """As `recovery`, with the workers of a real `swarm serve --store URL --workers r=2`
+    process (its own supervisor, its defaults but `grace_s`), on the empty store at
+    `url`: the SIGKILLed worker's host keeps serving while another worker claims."""
+    with workdir(tmp, "recovery-serve") as home:
+        (home / "config.toml").write_text(SERVE_CONFIG, encoding="utf-8")
+        skills_dir = _sleep_skill_dir(home)
+        with serve_process(home, url, "--workers", f"{ROLE}=2",
+                           "--skills-dir", str(skills_dir)) as alive:
+            return _percentiles(asyncio.run(_recovery_served(kills, url, alive)))
 
 
 # --- what a SIGKILL mid-task loses or runs twice --------------------------------------------

@@ -1,8 +1,6 @@
 """A session of 2,000 tasks on 8 workers while a random worker is SIGKILLed every 300 ms:
 every task completes exactly once, every blackboard file is whole, the report is written.
-On each backend (tests/chaos/conftest.py). On Redis the 2,000 tasks are four plans of 500,
-each with its own report: a report is checked against every dependency each time one
-ends there (docs/benchmarks.md, "Redis"), which one report over 2,000 makes quadratic.
+On each backend (tests/chaos/conftest.py).
 
 Longer and larger runs of the same: `python scripts/soak.py`.
 """
@@ -27,7 +25,6 @@ from support.swarm_processes import open_swarm
 pytestmark = pytest.mark.slow
 
 TASKS = 2000
-REDIS_PLANS = 4
 WORKERS = 8
 CONCURRENCY = 4
 KILL_EVERY_S = 0.3
@@ -39,23 +36,19 @@ async def test_random_worker_sigkilled_every_300ms_loses_and_duplicates_nothing(
 ) -> None:
     async with open_swarm(tmp_path, backend_url) as swarm:
         install_skills(swarm)
-        plans = 1 if backend_url is None else REDIS_PLANS
-        size = TASKS // plans
-        reports = []
-        for first in range(0, TASKS, size):
-            reports.append((await swarm.enqueue(*plan(size, first)))[-1])
+        report = (await swarm.enqueue(*plan(TASKS)))[-1]
         await swarm.supervise({"researcher": WORKERS, "coordinator": 1},
                               concurrency=CONCURRENCY)
         stop = asyncio.Event()
         killer = asyncio.create_task(kill_workers(swarm, KILL_EVERY_S, random.Random(7), stop))
         try:
-            await swarm.wait_for_tasks(reports, timeout=500)
+            await swarm.wait_for_tasks([report], timeout=500)
         finally:
             stop.set()
             kills = await killer
 
         listed = await swarm.store.list_tasks(swarm.session_id)
-        assert len(listed) == TASKS + plans
+        assert len(listed) == TASKS + 1
         await check_completions(swarm, listed)
         check_blackboard(swarm, listed)
         crashes = await swarm.crashes()

@@ -70,7 +70,7 @@ for i, spec in ipairs(batch) do
                   'input', spec.input, 'priority', spec.priority, 'rank', t.rank,
                   'attempt', 0, 'max_attempts', spec.max_attempts,
                   'not_before', spec.not_before, 'run_on_partial', spec.run_on_partial,
-                  'created_at', NOW, 'status', 'new'}
+                  'created_at', NOW, 'status', 'new', 'deps_open', 0, 'deps_bad', 0}
   for _, name in ipairs({'key', 'skill', 'timeout_s'}) do
     if spec[name] then fields[#fields + 1] = name; fields[#fields + 1] = spec[name] end
   end
@@ -81,8 +81,7 @@ for i, spec in ipairs(batch) do
   for _, dep in ipairs(spec.dep_ids) do deps[#deps + 1] = dep end
   for _, key in ipairs(spec.dep_keys) do deps[#deps + 1] = ids_by_key[key] end
   for _, dep in ipairs(deps) do
-    redis.call('SADD', P .. 'deps:' .. id, dep)
-    redis.call('SADD', P .. 'dependents:' .. dep, id)
+    add_dependency(id, dep, redis.call('HGET', task_key(dep), 'status'))
   end
   count(t, 'new', 1)
   if #deps > 0 then
@@ -97,9 +96,10 @@ announce(ready, 'task.queued', 'enqueued')
 -- Tasks named by `before` wait for the new ones; the queued ones go back to blocked.
 local held = {}
 for i, spec in ipairs(batch) do
+  local id = first + i - 1
   for _, waiter in ipairs(spec.before) do
-    redis.call('SADD', P .. 'deps:' .. waiter, first + i - 1)
-    redis.call('SADD', P .. 'dependents:' .. (first + i - 1), waiter)
+    tallies(waiter)  -- counted first for a task older than the tallies, then moved
+    add_dependency(waiter, id, redis.call('HGET', task_key(id), 'status'))
     local t = load(waiter)
     if t.status == 'queued' then
       set_status(t, 'blocked')

@@ -68,7 +68,60 @@ local function enqueue_ready(t)
   end
 end
 
--- Every status change passes here: it keeps the queue, lease and count indexes in step.
+-- A task's dependencies are tallied in its hash: `deps_open`, how many have not ended,
+-- and `deps_bad`, how many ended unsuccessfully. What a dependency in `status` adds to
+-- them (a status not written yet, a task later in the same batch, is open):
+local function open_and_bad(status)
+  return TERMINAL[status] and 0 or 1, UNSUCCESSFUL[status] and 1 or 0
+end
+
+-- The tallies counted from the dependencies' statuses, and kept. Only a task written
+-- before tallies existed lacks them: it is counted once, the first time it is decided.
+local function count_tallies(id)
+  local open, bad = 0, 0
+  for _, dep in ipairs(redis.call('SMEMBERS', P .. 'deps:' .. id)) do
+    local o, b = open_and_bad(redis.call('HGET', task_key(dep), 'status'))
+    open, bad = open + o, bad + b
+  end
+  redis.call('HSET', task_key(id), 'deps_open', open, 'deps_bad', bad)
+  return open, bad
+end
+
+local function tallies(id)
+  local open, bad = unpack(redis.call('HMGET', task_key(id), 'deps_open', 'deps_bad'))
+  if not open then return count_tallies(id) end
+  return tonumber(open), tonumber(bad)
+end
+
+-- Task `waiter` waits for `dep` too, whose status is `status`: the edge and its tallies
+-- (an edge already there changes nothing).
+local function add_dependency(waiter, dep, status)
+  if redis.call('SADD', P .. 'deps:' .. waiter, dep) == 0 then return end
+  redis.call('SADD', P .. 'dependents:' .. dep, waiter)
+  local open, bad = open_and_bad(status)
+  redis.call('HINCRBY', task_key(waiter), 'deps_open', open)
+  if bad ~= 0 then redis.call('HINCRBY', task_key(waiter), 'deps_bad', bad) end
+end
+
+-- A task moving from status `was` to `now` moves its dependents' tallies: one step per
+-- dependent. A task ends once (a status never leaves the terminal ones, and every
+-- change is fenced before it gets here), so no dependency is counted as ended twice.
+local function move_tallies(id, was, now)
+  local open_was, bad_was = open_and_bad(was)
+  local open_now, bad_now = open_and_bad(now)
+  if open_was == open_now and bad_was == bad_now then return end
+  for _, d in ipairs(redis.call('SMEMBERS', P .. 'dependents:' .. id)) do
+    local key = task_key(d)
+    -- A dependent without tallies counts them when it is decided, from this status.
+    if redis.call('HEXISTS', key, 'deps_open') == 1 then
+      if open_now ~= open_was then redis.call('HINCRBY', key, 'deps_open', open_now - open_was) end
+      if bad_now ~= bad_was then redis.call('HINCRBY', key, 'deps_bad', bad_now - bad_was) end
+    end
+  end
+end
+
+-- Every status change passes here: it keeps the queue, lease and count indexes and the
+-- dependents' tallies in step.
 local function set_status(t, status)
   local key = task_key(t.id)
   if t.status == 'queued' then
@@ -83,6 +136,7 @@ local function set_status(t, status)
   count(t, t.status, -1)
   count(t, status, 1)
   redis.call('HSET', key, 'status', status)
+  move_tallies(t.id, t.status, status)
   t.status = status
   if status == 'queued' then enqueue_ready(t) end
 end
@@ -117,28 +171,21 @@ local function set_cancelled(tasks, reason)
   announce(tasks, 'task.cancelled', reason)
 end
 
-local function dependency_state(id)
-  local open, bad = 0, 0
-  for _, dep in ipairs(redis.call('SMEMBERS', P .. 'deps:' .. id)) do
-    local status = redis.call('HGET', task_key(dep), 'status')
-    if not TERMINAL[status] then open = open + 1 end
-    if UNSUCCESSFUL[status] then bad = bad + 1 end
-  end
-  return open, bad
-end
-
 -- Decide blocked tasks whose dependencies changed, cascading: all ended -> queued (if all
--- succeeded, or the task runs on partial input); one unsuccessful -> cancelled.
+-- succeeded, or the task runs on partial input); one unsuccessful -> cancelled. Each is
+-- decided by its tallies, not by reading its dependencies.
 local function settle(candidates)
   while #candidates > 0 do
     local ready, doomed = {}, {}
     for _, id in ipairs(candidates) do
-      local t = load(id)
-      if t and t.status == 'blocked' then
-        local open, bad = dependency_state(id)
-        local partial = t.run_on_partial == '1'
-        if open == 0 and (bad == 0 or partial) then ready[#ready + 1] = t
-        elseif bad > 0 and not partial then doomed[#doomed + 1] = t end
+      local status, partial, open, bad = unpack(redis.call(
+        'HMGET', task_key(id), 'status', 'run_on_partial', 'deps_open', 'deps_bad'))
+      if status == 'blocked' then
+        if open then open, bad = tonumber(open), tonumber(bad)
+        else open, bad = count_tallies(id) end
+        partial = partial == '1'
+        if open == 0 and (bad == 0 or partial) then ready[#ready + 1] = load(id)
+        elseif bad > 0 and not partial then doomed[#doomed + 1] = load(id) end
       end
     end
     for _, t in ipairs(ready) do set_status(t, 'queued') end
