@@ -56,15 +56,26 @@ class HostCopy:
         self._board = board
         # The tasks of one process take turns here before they take the host's lock.
         self._turn = asyncio.Lock()
+        # The highest mark this process has seen on disk (None: not read yet): every
+        # file up to it is there.
+        self._known: int | None = None
 
     async def update(self) -> int:
         """Copy every file put since the mark; the new mark."""
+        if self._known is None:
+            self._known = await asyncio.to_thread(copied_mark, self._board)
+        # Most updates (a worker's, before each attempt) find nothing new: one question
+        # to the store, and neither lock nor disk.
+        if not await self._source.blackboard_files(self._board.session_id,
+                                                   after=self._known, limit=1):
+            return self._known
         async with self._turn, _host_turn(self._board):
-            after = await asyncio.to_thread(copied_mark, self._board)
+            after = max(self._known, await asyncio.to_thread(copied_mark, self._board))
             while batch := await self._source.blackboard_files(
                     self._board.session_id, after=after, limit=COPY_BATCH):
                 await asyncio.to_thread(_write_batch, self._board, batch)
                 after = batch[-1].seq
+            self._known = after
             return after
 
 
