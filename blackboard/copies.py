@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
@@ -59,9 +60,29 @@ class HostCopy:
         # The highest mark this process has seen on disk (None: not read yet): every
         # file up to it is there.
         self._known: int | None = None
+        # The last update begun, and when (`update`'s `fresh_since`).
+        self._last: tuple[float, asyncio.Future[int]] | None = None
 
-    async def update(self) -> int:
-        """Copy every file put since the mark; the new mark."""
+    async def update(self, fresh_since: float | None = None) -> int:
+        """Copy every file put since the mark; the new mark.
+
+        `fresh_since` (a `time.monotonic()`): an update begun at or after it is recent
+        enough, and one under way or done is shared rather than made again. A worker
+        passes the moment its claim returned: whatever a claimed task reads was put
+        before the task could be claimed, so any update begun since sees it."""
+        if fresh_since is not None and self._last is not None:
+            begun, update = self._last
+            if begun >= fresh_since:
+                return await asyncio.shield(update)
+        begun = time.monotonic()
+        update = asyncio.ensure_future(self._update())
+        # Its failure reaches those who wait for it; one whose waiters were all cancelled
+        # would otherwise be reported as never retrieved.
+        update.add_done_callback(_seen)
+        self._last = (begun, update)
+        return await asyncio.shield(update)
+
+    async def _update(self) -> int:
         if self._known is None:
             self._known = await asyncio.to_thread(copied_mark, self._board)
         # Most updates (a worker's, before each attempt) find nothing new: one question
@@ -77,6 +98,11 @@ class HostCopy:
                 after = batch[-1].seq
             self._known = after
             return after
+
+
+def _seen(update: asyncio.Future[int]) -> None:
+    if not update.cancelled():
+        update.exception()
 
 
 def copied_mark(board: Blackboard) -> int:

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -156,12 +157,13 @@ class Worker:
                     self._out_of_space(str(exc))
                     continue
                 if claimed:
+                    claimed_at = time.monotonic()
                     # Skill files edited since the last claim are reloaded before the
                     # tasks start (not on every wake-up: that is a directory scan).
                     if changed := self._registry.refresh():
                         await self._announce_load_failures(changed)
                     for task in claimed:
-                        self._start(task)
+                        self._start(task, claimed_at)
                     continue
             await self._wait_for_work(seen, can_claim=free > 0)
 
@@ -190,7 +192,7 @@ class Worker:
         for waiter in waits:
             waiter.cancel()
 
-    def _start(self, task: Task) -> None:
+    def _start(self, task: Task, claimed_at: float) -> None:
         timeout_s = task.timeout_s or self.config.task_timeout_s
         try:
             spec = self._registry.for_task(task.skill, task.role)
@@ -200,7 +202,7 @@ class Worker:
                          partial(_decided, outcome.classify(exc, timeout_s)), in_thread=False)
             return
         context = self._context(task, spec.name)
-        prepare = (partial(self._copy_board, task.session_id)
+        prepare = (partial(self._copy_board, task.session_id, claimed_at)
                    if self.config.board_through_store else _nothing_to_prepare)
         self._launch(task, context, partial(_attempt, spec, context, timeout_s, prepare),
                      in_thread=spec.kind is SkillKind.LEGACY)
@@ -271,7 +273,7 @@ class Worker:
         async with self._claiming:
             pass
 
-    async def _copy_board(self, session_id: str) -> None:
+    async def _copy_board(self, session_id: str, claimed_at: float) -> None:
         """Bring this host's copy of the session's blackboard up to the store's: the
         findings of earlier tasks, wherever they ran, are read from it. The copy starts
         from the mark the host keeps on disk, so a restarted worker copies only what is
@@ -280,7 +282,9 @@ class Worker:
         if copy is None:
             copy = HostCopy(self._store, self._board_for(session_id))
             self._board_copies[session_id] = copy
-        await copy.update()
+        # The tasks of one claim share one update: one question to the store, not one
+        # per task.
+        await copy.update(fresh_since=claimed_at)
 
     def _board_for(self, session_id: str) -> Blackboard:
         board = self._boards.get(session_id)

@@ -5,6 +5,7 @@ hosts copy at all."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -210,3 +211,38 @@ async def test_an_update_with_nothing_new_asks_the_store_once_and_takes_no_lock(
     await _put(sqlite_store, session.id, "findings/a.md", "a\n")
     assert await copy.update() == 1
     assert (board.path / COPY_LOCK).exists()
+
+
+class QuestionsCounted:
+    """The store, with every question counted, the one-file ones included."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self.asked = 0
+
+    async def blackboard_files(
+        self, session_id: str, after: int = 0, limit: int = 100
+    ) -> Sequence[BoardFileCopy]:
+        self.asked += 1
+        return await self._store.blackboard_files(session_id, after, limit)
+
+
+async def test_the_tasks_of_one_claim_share_an_update_begun_since_the_claim(
+    sqlite_store: SqliteStore, tmp_path: Path,
+) -> None:
+    session = await sqlite_store.create_session("r", {})
+    board = Blackboard(tmp_path / "blackboard", session.id)
+    board.create()
+    source = QuestionsCounted(sqlite_store)
+    copy = HostCopy(source, board)
+
+    claimed_at = time.monotonic()
+    assert await asyncio.gather(*(copy.update(fresh_since=claimed_at) for _ in range(8))) \
+        == [0] * 8
+    assert await copy.update(fresh_since=claimed_at) == 0
+    assert source.asked == 1
+
+    # Put after that update began: a task claimed since must not be served by it.
+    await _put(sqlite_store, session.id, "findings/a.md", "a\n")
+    assert await copy.update(fresh_since=time.monotonic()) == 1
+    assert board.read_text("findings/a.md") == "a\n"
