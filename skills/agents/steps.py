@@ -84,7 +84,7 @@ class Trace:
     async def save(self) -> None:
         """Append the ending: the whole trace is then fsynced and announced (at the
         task's end)."""
-        await self._append(f"## End\n\n{self.ending}\n" if self.ending else "", last=True)
+        await self._append(self._end(), last=True)
 
     async def _append(self, text: str, *, last: bool) -> None:
         if self._opening is not None:
@@ -102,13 +102,13 @@ class Trace:
         await asyncio.to_thread(self._ctx.blackboard.write, self.path, self.render())
 
     def render(self) -> str:
-        text = self._heading() + "".join(_step_text(step) for step in self.steps)
-        if self.ending:
-            text += f"## End\n\n{self.ending}\n"
-        return text
+        return self._heading() + "".join(_step_text(step) for step in self.steps) + self._end()
 
     def _heading(self) -> str:
         return f"# Trace of task {self._ctx.task_id} ({self._ctx.role})\n\n"
+
+    def _end(self) -> str:
+        return f"## End\n\n{self.ending}\n" if self.ending else ""
 
 
 def _seen(opening: asyncio.Task[str]) -> None:
