@@ -11,10 +11,7 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from orchestrator import cli
-from orchestrator.dashboard.app import create_app
-from orchestrator.dashboard.settings import DashboardSettings
-from orchestrator.workspace import Workspace
-from support.dashboard import CHANGE, ORIGIN, in_store, seed_session
+from support.dashboard import CHANGE, board_client, in_store, seed_session
 from taskqueue import HUMAN_ROLE, NewTask, SqliteStore, TaskStatus
 
 
@@ -63,8 +60,7 @@ def test_answer_keeps_line_breaks_and_tabs(seeded: tuple[Path, int]) -> None:
 
 @pytest.fixture
 def client(seeded: tuple[Path, int]) -> Iterator[TestClient]:
-    app = create_app(Workspace(seeded[0]), DashboardSettings(port=8765))
-    with TestClient(app, base_url=ORIGIN) as test_client:
+    with board_client(seeded[0]) as test_client:
         yield test_client
 
 

@@ -9,11 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from blackboard import Blackboard, FrontMatter
-from orchestrator.dashboard.app import create_app
-from orchestrator.dashboard.settings import DashboardSettings
 from orchestrator.dashboard.snapshot import workers_view
-from orchestrator.workspace import Workspace
-from support.dashboard import CHANGE, ORIGIN, in_store, seed_session
+from support.dashboard import CHANGE, board_client, in_store, seed_session
 from taskqueue import HUMAN_ROLE, NewTask, SqliteStore, TaskStatus, WorkerInfo, WorkerStatus
 
 
@@ -24,9 +21,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(home: Path) -> Iterator[TestClient]:
-    home.mkdir(parents=True, exist_ok=True)
-    app = create_app(Workspace(home), DashboardSettings(port=8765))
-    with TestClient(app, base_url=ORIGIN) as test_client:
+    with board_client(home) as test_client:
         yield test_client
 
 

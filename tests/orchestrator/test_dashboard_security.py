@@ -9,20 +9,16 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from orchestrator.dashboard.app import create_app
 from orchestrator.dashboard.settings import DashboardRefused, DashboardSettings
-from orchestrator.workspace import Workspace
 from support.cli import assert_clean_error, swarm
-from support.dashboard import CHANGE, ORIGIN, in_store, seed_session
+from support.dashboard import CHANGE, ORIGIN, board_client, in_store, seed_session
 from taskqueue import NewTask, SqliteStore, TaskStatus
 
 TOKEN = "s3cret-token-of-enough-length"
 
 
 def make_client(home: Path, settings: DashboardSettings, base_url: str = ORIGIN) -> TestClient:
-    home.mkdir(parents=True, exist_ok=True)
-    return TestClient(create_app(Workspace(home), settings), base_url=base_url,
-                      follow_redirects=False)
+    return board_client(home, settings, base_url, follow_redirects=False)
 
 
 @pytest.fixture

@@ -11,12 +11,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from blackboard import Blackboard, FrontMatter
-from orchestrator.dashboard.app import create_app
-from orchestrator.dashboard.settings import DashboardSettings
 from orchestrator.dashboard.task_detail import STEP_TEXT_CHARS, diff_lines
-from orchestrator.workspace import Workspace
 from skills.agents.steps import AGENT_STEP
-from support.dashboard import ORIGIN, in_store, seed_session
+from support.dashboard import board_client, in_store, seed_session
 from taskqueue import NewTask, SqliteStore, session_channel
 
 DIFF = """diff --git a/greet.py b/greet.py
@@ -38,9 +35,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(home: Path) -> Iterator[TestClient]:
-    home.mkdir(parents=True, exist_ok=True)
-    app = create_app(Workspace(home), DashboardSettings(port=8765))
-    with TestClient(app, base_url=ORIGIN) as test_client:
+    with board_client(home) as test_client:
         yield test_client
 
 

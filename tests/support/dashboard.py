@@ -17,6 +17,11 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from starlette.testclient import TestClient
+
+from orchestrator.dashboard.app import create_app
+from orchestrator.dashboard.settings import DashboardSettings
+from orchestrator.workspace import Workspace
 from support.cli import cli_env
 from taskqueue import NewTask, SqliteStore
 
@@ -30,6 +35,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
 START_S = 60.0
 ORIGIN = "http://127.0.0.1:8765"
 CHANGE = {"X-Swarm-Request": "1"}
+
+
+def board_client(home: Path, settings: DashboardSettings | None = None,
+                 base_url: str = ORIGIN, **options: Any) -> TestClient:
+    """The board of the workspace at `home` (made if missing), in-process: starlette's
+    TestClient, reached at `base_url`."""
+    home.mkdir(parents=True, exist_ok=True)
+    app = create_app(Workspace(home), settings or DashboardSettings(port=8765))
+    return TestClient(app, base_url=base_url, **options)
 
 
 def in_store(home: Path, action: Callable[[SqliteStore], Coroutine[Any, Any, T]]) -> T:
