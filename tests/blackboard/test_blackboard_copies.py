@@ -21,17 +21,19 @@ from worker.config import WorkerConfig
 
 
 class CountingSource:
-    """The store, with every read of files to copy counted: the `after` it was given and
-    how many files it returned. (A copier first asks for one file, to learn whether
-    there is anything new: those questions are not counted.)"""
+    """The store, with every question counted (`asked`), and every read of files to copy
+    recorded: the `after` it was given and how many files it returned. (A copier first
+    asks for one file, to learn whether there is anything new: those are not reads.)"""
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
+        self.asked = 0
         self.reads: list[tuple[int, int]] = []
 
     async def blackboard_files(
         self, session_id: str, after: int = 0, limit: int = 100
     ) -> Sequence[BoardFileCopy]:
+        self.asked += 1
         files = await self._store.blackboard_files(session_id, after, limit)
         if limit > 1:
             self.reads.append((after, len(files)))
@@ -213,27 +215,13 @@ async def test_an_update_with_nothing_new_asks_the_store_once_and_takes_no_lock(
     assert (board.path / COPY_LOCK).exists()
 
 
-class QuestionsCounted:
-    """The store, with every question counted, the one-file ones included."""
-
-    def __init__(self, store: SqliteStore) -> None:
-        self._store = store
-        self.asked = 0
-
-    async def blackboard_files(
-        self, session_id: str, after: int = 0, limit: int = 100
-    ) -> Sequence[BoardFileCopy]:
-        self.asked += 1
-        return await self._store.blackboard_files(session_id, after, limit)
-
-
 async def test_the_tasks_of_one_claim_share_an_update_begun_since_the_claim(
     sqlite_store: SqliteStore, tmp_path: Path,
 ) -> None:
     session = await sqlite_store.create_session("r", {})
     board = Blackboard(tmp_path / "blackboard", session.id)
     board.create()
-    source = QuestionsCounted(sqlite_store)
+    source = CountingSource(sqlite_store)
     copy = HostCopy(source, board)
 
     claimed_at = time.monotonic()
