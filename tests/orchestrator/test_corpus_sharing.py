@@ -3,9 +3,7 @@ by content, so a second run of the same corpus uploads nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis.asyncio
@@ -17,22 +15,8 @@ from orchestrator.session_start import (
     share_corpus,
 )
 from orchestrator.workspace import STORE_ENV, Workspace
+from support.blob_counts import CountingStore
 from taskqueue import Session, Store
-
-
-class CountingPuts:
-    """A store that counts the blobs put in it."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self.put: list[str] = []
-
-    async def put_blobs(self, blobs: Mapping[str, bytes]) -> int:
-        self.put.extend(blobs)
-        return await self._store.put_blobs(blobs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
 
 
 def options_for(tmp_path: Path) -> RunOptions:
@@ -49,7 +33,7 @@ async def test_a_second_run_of_the_same_corpus_uploads_nothing(
     monkeypatch.setenv(STORE_ENV, redis_url)
     ws = Workspace(tmp_path / "home")
     options = options_for(tmp_path)
-    store = CountingPuts(redis_store)
+    store = CountingStore(redis_store)
 
     first = await share_corpus(ws, store, options)
     first_puts = len(store.put)
@@ -67,7 +51,7 @@ async def test_a_corpus_on_the_workspaces_own_store_is_not_shared(
 ) -> None:
     monkeypatch.delenv(STORE_ENV, raising=False)
     ws = Workspace(tmp_path / "home")
-    store = CountingPuts(sqlite_store)
+    store = CountingStore(sqlite_store)
 
     shared = await share_corpus(ws, store, options_for(tmp_path))
 

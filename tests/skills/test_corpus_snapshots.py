@@ -3,7 +3,6 @@ home, cited as on the orchestrator's host."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +19,8 @@ from skills.corpus_snapshots import (
 from skills.errors import Fail
 from skills.offline.corpus import CorpusIndex
 from skills.offline.snapshot import build_manifest
-from taskqueue import SqliteStore, Store
-
-
-class CountingStore:
-    """A store that counts the blobs put in it and read from it."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self.put: list[str] = []
-        self.got: list[str] = []
-
-    async def put_blobs(self, blobs: Mapping[str, bytes]) -> int:
-        self.put.extend(blobs)
-        return await self._store.put_blobs(blobs)
-
-    async def get_blobs(self, hashes: Sequence[str]) -> dict[str, bytes]:
-        self.got.extend(hashes)
-        return await self._store.get_blobs(hashes)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
+from support.blob_counts import CountingStore
+from taskqueue import SqliteStore
 
 
 def corpus_at(root: Path) -> Path:
