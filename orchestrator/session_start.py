@@ -19,7 +19,7 @@ from orchestrator.workspace import Workspace
 from skills import SkillRegistry
 from skills.agents.settings import AGENT_SKILL
 from skills.commands.skill import REPO_KEY, CommandSkill
-from skills.corpus_snapshots import upload_snapshot
+from skills.corpus_snapshots import snapshot_name, upload_snapshot
 from skills.isolation import ChildCheck
 from skills.offline import CorpusError, CorpusIndex
 from skills.offline.snapshot import build_manifest
@@ -160,10 +160,14 @@ async def share_corpus(ws: Workspace, store: Store, options: RunOptions) -> RunO
     return options.model_copy(update={"corpus_snapshot": snapshot})
 
 
-async def share_corpus_now(corpus: Path, index: Path, store: Store) -> str:
-    """Upload the corpus's snapshot (the files the store lacks); its hash."""
+async def share_corpus_now(corpus: Path, index: Path, store: Store, *,
+                           only: str | None = None) -> str:
+    """Upload the corpus's snapshot (the files the store lacks); its hash. With `only`,
+    nothing is uploaded unless the snapshot is that one."""
     try:
         manifest = await asyncio.to_thread(build_manifest, CorpusIndex(index, corpus))
+        if only is not None and snapshot_name(manifest) != only:
+            return snapshot_name(manifest)
         return await upload_snapshot(store, corpus, manifest)
     except (CorpusError, OSError) as exc:
         raise CorpusProblem(f"--corpus: it cannot be shared through the store ({exc})") from exc
@@ -180,8 +184,7 @@ async def restore_corpus_snapshot(store: Store, session: Session) -> None:
         return
     if not await store.missing_blobs([snapshot]):
         return
-    restored = await share_corpus_now(corpus, index, store)
-    if restored != snapshot:
+    if await share_corpus_now(corpus, index, store, only=snapshot) != snapshot:
         raise CorpusProblem(
             f"session {session.id}: the store lost its corpus snapshot and {corpus} "
             "has changed since the session began, so it cannot be put back")

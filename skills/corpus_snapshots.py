@@ -41,12 +41,18 @@ class CorpusChanged(SwarmError):
     """A corpus file changed between its manifest and its upload."""
 
 
+def snapshot_name(manifest: CorpusManifest | bytes) -> str:
+    """The snapshot's hash: the sha256 of its manifest's canonical bytes."""
+    data = manifest if isinstance(manifest, bytes) else manifest.to_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
 async def upload_snapshot(store: Store, root: Path, manifest: CorpusManifest) -> str:
     """Put in the store the files of `manifest` (read under `root`) that it lacks, in
     batches, then the manifest; the snapshot's hash. A snapshot the store holds already
     costs one question: its manifest is put last, after every file it names."""
     manifest_bytes = manifest.to_bytes()
-    snapshot = hashlib.sha256(manifest_bytes).hexdigest()
+    snapshot = snapshot_name(manifest_bytes)
     if not await store.missing_blobs([snapshot]):
         return snapshot
     for start in range(0, len(manifest.files), FILES_PER_QUERY):

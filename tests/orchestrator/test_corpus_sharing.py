@@ -97,9 +97,12 @@ async def test_a_lost_snapshot_of_a_corpus_changed_since_is_refused_by_name(
 ) -> None:
     session, _ = await shared_session(redis_store, redis_url, tmp_path, monkeypatch)
     (tmp_path / "corpus" / "a.md").write_text("# A, edited\n")
+    store = CountingStore(redis_store)
 
     with pytest.raises(CorpusProblem) as refused:
-        await restore_corpus_snapshot(redis_store, session)
+        await restore_corpus_snapshot(store, session)
+
+    assert store.put == []  # another corpus's snapshot is not uploaded for nothing
 
     assert str(refused.value) == (
         f"session {session.id}: the store lost its corpus snapshot and {tmp_path / 'corpus'} "
