@@ -3,7 +3,7 @@ a scripted model server on 127.0.0.1, and a way to run one agent task in-process
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from skills.llm import ModelEndpoint
 from skills.offline import CorpusIndex
 from skills.roles import goes_on_when_budget_spent
 from skills.workspace_skills import WorkspaceSkills, parse_workspace_skills
-from support.fake_llm import FakeModelServer, fake_model, fast_config
+from support.fake_llm import FakeModelServer, fast_config
 from taskqueue import Message, NewTask, SqliteStore, Task, session_channel
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[3] / "corpus"
@@ -70,12 +70,6 @@ class AgentHarness:
     async def messages(self, kind: str) -> list[Message]:
         got = await self.store.read([session_channel(self.session_id)])
         return [m for m in got if m.kind == kind]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with fake_model() as started:
-        yield started
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ and every skill going on offline, with a note, when the model fails."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,7 +25,6 @@ from support.fake_llm import (
     Request,
     Status,
     answer_like_a_model,
-    fake_model,
     fast_config,
 )
 from taskqueue import Task, TaskStatus
@@ -36,12 +35,6 @@ Harness = Any
 ROLES = ("planner", "researcher", "analyst", "architect", "critic", "coordinator")
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with fake_model() as started:
-        yield started
 
 
 @pytest.fixture

@@ -1,21 +1,14 @@
-"""A real store and a started fake model server for the client's tests."""
+"""A real store for the client's tests (the fake model server is in tests/skills/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from skills.llm import ModelEndpoint
-from support.fake_llm import FakeModelServer, fake_model
 from taskqueue import SqliteStore
-
-
-@pytest.fixture
-def server() -> Iterator[FakeModelServer]:
-    with fake_model() as started:
-        yield started
 
 
 @pytest.fixture
