@@ -16,7 +16,7 @@ from pathlib import Path
 
 from blackboard.layout import temp_name
 
-_FILE_MODE = 0o666
+FILE_MODE = 0o666
 """Narrowed by the process umask, like any file ``open()`` creates."""
 
 
@@ -28,7 +28,7 @@ def write_atomic(target: Path, data: bytes, check: Callable[[], None] = lambda: 
     happen before, so writers of one folder wait for each other's renames, not their disks.
     """
     temp = target.with_name(temp_name(target.name, secrets.token_hex(6)))
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, _FILE_MODE)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from blackboard import Blackboard, FrontMatter
+from blackboard.appending import AppendsOf
 from skills.llm import ChatModel
 from taskqueue import NewTask, Store, SwarmError, Task, session_channel
 from taskqueue.messages import BODY_TYPES, BlackboardWritten
@@ -51,6 +52,7 @@ class SessionBlackboard:
         self._sender = sender
         self._loop = asyncio.get_running_loop()
         self._announcing: set[asyncio.Task[None]] = set()
+        self._appends = AppendsOf(board, base.task)
         self.written: builtins.list[str] = []
 
     def read(self, path: str) -> str:
@@ -62,17 +64,22 @@ class SessionBlackboard:
     def write(self, path: str, text: str, sources: builtins.list[str] | None = None) -> str:
         """Write `text` at `path` in the session; returns the path written."""
         meta = self._base.model_copy(update={"sources": list(sources or [])})
-        location = self._board.write(path, text, meta)
-        return self._written(location.relative_to(self._board.path).as_posix())
+        return self._written_whole(self._board.write(path, text, meta))
 
-    def append(self, path: str, text: str, *, last: bool = False) -> str:
+    def append(self, path: str, text: str, *, first: bool = False, last: bool = False) -> str:
         """Add `text` to the end of a file this task wrote at `path`; returns the path.
 
         For a file that grows while the task runs (an agent's trace): each addition is
         neither fsynced nor announced nor put in the store. The `last` one is all three,
-        as a `write` of the whole file would be."""
-        location = self._board.append(path, text, self._base.task, durable=last)
-        relative = location.relative_to(self._board.path).as_posix()
+        as a `write` of the whole file would be. The `first` one starts the file: written
+        as `write` writes it (front matter, refused for another task's file) but in place
+        and not fsynced, and announced. The file stays open between additions (its checks
+        made once), until the `last` or the task's end."""
+        if first:
+            if last:
+                raise ValueError("append: a file both started and ended at once is a write")
+            return self._written(self._appends.start(path, text, self._base))
+        relative = self._appends.add(path, text, last=last)
         return self._written(relative) if last else relative
 
     def write_shared(self, path: str, text: str) -> str:
@@ -80,15 +87,23 @@ class SessionBlackboard:
         follow-ups the researchers add): stamped with this worker and skill but no task,
         so a later task may rewrite it. Returns the path written."""
         meta = self._base.model_copy(update={"task": None, "attempt": None, "title": None})
-        location = self._board.write(path, text, meta)
-        return self._written(location.relative_to(self._board.path).as_posix())
+        return self._written_whole(self._board.write(path, text, meta))
 
     def write_output(self, folder: str, stem: str, text: str,
                      sources: builtins.list[str] | None = None) -> str:
         """Write under a name unique to this task and attempt; returns the path written."""
         meta = self._base.model_copy(update={"sources": list(sources or [])})
-        location = self._board.write_output(folder, stem, text, meta)
-        return self._written(location.relative_to(self._board.path).as_posix())
+        return self._written_whole(self._board.write_output(folder, stem, text, meta))
+
+    def close(self) -> None:
+        """Close the files held open for appends (the task has ended)."""
+        self._appends.close()
+
+    def _written_whole(self, location: Path) -> str:
+        relative = location.relative_to(self._board.path).as_posix()
+        # An addition after this goes to the new file, not to the one it replaced.
+        self._appends.replaced(relative)
+        return self._written(relative)
 
     def _written(self, relative: str) -> str:
         self.written.append(relative)

@@ -42,6 +42,8 @@ async def run_skill(spec: SkillSpec, ctx: TaskContext, timeout_s: float) -> Skil
             message = f"skill {spec.name!r} timed out after {timeout_s:g} s"
             raise SyncSkillTimedOut(message) from None
         raise
+    finally:
+        ctx.blackboard.close()
     result = await _as_result(returned, spec, ctx)
     await ctx.blackboard.drain()
     return result

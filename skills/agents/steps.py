@@ -1,7 +1,7 @@
 """An agent's steps: each one published on the bus with the task's progress (one write to
 the store), and the trace kept on the blackboard at `traces/task-<id>.md`: its heading
-written as the task starts (so that its link is live), each step appended, unsynced, and
-the ending appended last, fsynced and announced (docs/design.md, "Agents")."""
+written and announced as the task starts (so that its link is live), each step appended,
+unsynced, and the ending appended last, fsynced and announced (docs/design.md, "Agents")."""
 
 from __future__ import annotations
 
@@ -53,16 +53,11 @@ class Trace:
         self.steps: list[StepTrace] = []
         self.path = task_file_path(TRACES, ctx.task_id, ".md")
         self.ending = ""
-        self._opening: asyncio.Task[str] | None = None
 
     def open(self) -> None:
-        """Write the trace's heading (replacing an earlier attempt's trace) in the
-        background: it is on disk by the time the first model call has answered."""
-        self._opening = asyncio.create_task(asyncio.to_thread(
-            self._ctx.blackboard.write, self.path, self._heading()))
-        # Its failure is raised by the next addition; a task that ends before one (a
-        # budget stop) leaves it unread, and asyncio would complain of that.
-        self._opening.add_done_callback(_seen)
+        """Start the trace with its heading (replacing an earlier attempt's trace), on
+        the event loop: unsynced and in place, it costs less than a thread's round trip."""
+        self._ctx.blackboard.append(self.path, self._heading(), first=True)
 
     async def add(self, step: StepTrace) -> None:
         """Record a finished step: on the blackboard, then on the bus with the progress."""
@@ -87,9 +82,6 @@ class Trace:
         await self._append(self._end(), last=True)
 
     async def _append(self, text: str, *, last: bool) -> None:
-        if self._opening is not None:
-            opening, self._opening = self._opening, None
-            await opening
         try:
             if last:
                 await asyncio.to_thread(self._ctx.blackboard.append, self.path, text,
@@ -109,11 +101,6 @@ class Trace:
 
     def _end(self) -> str:
         return f"## End\n\n{self.ending}\n" if self.ending else ""
-
-
-def _seen(opening: asyncio.Task[str]) -> None:
-    if not opening.cancelled():
-        opening.exception()
 
 
 def _step_text(step: StepTrace) -> str:

@@ -139,6 +139,43 @@ async def test_blackboard_writes_carry_provenance_and_are_announced(session: Ses
                               "task_id": ctx.task_id}
 
 
+async def test_a_file_started_grows_and_is_announced_at_its_start_and_end(
+        session: Session) -> None:
+    ctx = await session.context()
+
+    path = ctx.blackboard.append("traces/t.md", "# Heading\n", first=True)
+    ctx.blackboard.append(path, "step 1\n")
+    ctx.blackboard.append(path, "end\n", last=True)
+    await ctx.blackboard.drain()
+
+    assert ctx.blackboard.read(path) == "# Heading\nstep 1\nend\n"
+    meta = session.board.read(path).front_matter
+    assert meta is not None
+    assert meta.task == ctx.task_id
+    announced = await session.messages("blackboard.written")
+    assert [m.body["path"] for m in announced] == [path, path]
+
+
+async def test_a_write_replaces_a_file_being_appended_to(session: Session) -> None:
+    ctx = await session.context()
+    ctx.blackboard.append("traces/t.md", "# Heading\n", first=True)
+
+    ctx.blackboard.write("traces/t.md", "# Written whole\n")
+    ctx.blackboard.append("traces/t.md", "step\n")
+    ctx.blackboard.close()
+
+    assert ctx.blackboard.read("traces/t.md") == "# Written whole\nstep\n"
+
+
+async def test_a_file_started_and_ended_at_once_is_refused(session: Session) -> None:
+    ctx = await session.context()
+
+    with pytest.raises(ValueError, match="is a write"):
+        ctx.blackboard.append("traces/t.md", "all\n", first=True, last=True)
+
+    assert ctx.blackboard.list("traces") == []
+
+
 async def test_a_one_megabyte_note_is_cut_before_it_is_stored(session: Session) -> None:
     ctx = await session.context()
     await ctx.progress(0.5, "x" * 1_000_000)

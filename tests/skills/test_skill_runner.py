@@ -4,6 +4,7 @@ skill returns written to the blackboard with its provenance, and what a skill ra
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -235,6 +236,27 @@ async def test_retry_and_fail_raised_by_skills_reach_the_worker(bench: Bench) ->
     with pytest.raises(Fail, match="no such source"):
         await bench.run(GiveUp)
     assert (str(retry.value), retry.value.defer) == ("rate limited", 12.5)
+
+
+@pytest.mark.parametrize("ends", ["returns", "raises"])
+async def test_files_a_skill_left_open_for_appends_close_when_it_ends(
+        bench: Bench, ends: str) -> None:
+    class LeavesATraceOpen:
+        async def execute(self, ctx: Any) -> None:
+            ctx.blackboard.append("traces/t.md", "# Heading\n", first=True)
+            ctx.blackboard.append("traces/t.md", "step\n")
+            if ends == "raises":
+                raise Fail("gave up")
+
+    before = len(os.listdir("/proc/self/fd"))
+    if ends == "raises":
+        with pytest.raises(Fail):
+            await bench.run(LeavesATraceOpen)
+    else:
+        await bench.run(LeavesATraceOpen)
+
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert bench.board.read("traces/t.md").body == "# Heading\nstep\n"
 
 
 async def test_skill_past_its_timeout_is_cancelled_or_reported_stuck(bench: Bench) -> None:

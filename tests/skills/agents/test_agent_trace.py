@@ -51,7 +51,8 @@ async def test_the_trace_opens_grows_step_by_step_and_ends_fsynced_and_announced
     assert after_two.front_matter is not None
     assert after_two.front_matter.task == task.id
     assert agents.read(trace.path) == trace.render()
-    assert synced == [trace.path.rsplit("/", 1)[-1]]
+    # Started in place and unsynced: the end makes the file durable, and its name.
+    assert synced == [trace.path.rsplit("/", 1)[-1], "traces"]
     # Written at the start and ended at the end, each announced; the steps are not.
     written = await agents.messages("blackboard.written")
     assert [m.body["path"] for m in written] == [trace.path, trace.path]
