@@ -23,7 +23,8 @@ class Bus:
     ) -> int:
         row = encode_message(channel, body, kind)
         return await self._db.write(
-            lambda w: append_message(w.conn, w.now, sender or self._db.sender, row))
+            lambda w: append_message(w.conn, w.now, sender or self._db.sender, row),
+            quick=True)
 
     async def read(self, channels: Sequence[str], after: int, limit: int) -> list[Message]:
         if not channels:

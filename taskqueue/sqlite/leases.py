@@ -29,10 +29,10 @@ class Leases:
         # Every commit wakes every idle worker; those that find nothing must not queue up
         # for the write lock to learn it.
         if not await self._db.read(
-                lambda conn: _any_ready(conn, self._db.now(), roles, session_id)):
+                lambda conn: _any_ready(conn, self._db.now(), roles, session_id), quick=True):
             return []
         return await self._db.write(
-            lambda w: _claim(w, worker_id, roles, limit, lease_s, session_id))
+            lambda w: _claim(w, worker_id, roles, limit, lease_s, session_id), quick=True)
 
     async def requeue_expired(self) -> list[int]:
         def release_expired(w: Write) -> list[int]:

@@ -33,17 +33,18 @@ class LlmLimits:
         lease_s: float, owner: str | None,
     ) -> float | None:
         return await self._db.write(
-            lambda w: _acquire(w, holder, max_concurrent, per_minute, lease_s, owner))
+            lambda w: _acquire(w, holder, max_concurrent, per_minute, lease_s, owner),
+            quick=True)
 
     async def release(self, holder: str) -> bool:
-        return await self._db.write(lambda w: _delete_slot(w.conn, holder))
+        return await self._db.write(lambda w: _delete_slot(w.conn, holder), quick=True)
 
     async def record_usage(
         self, session_id: str, task_id: int | None, tokens_in: int, tokens_out: int,
         latency_s: float, ok: bool,
     ) -> None:
         row = _usage_row(session_id, task_id, tokens_in, tokens_out, latency_s, ok)
-        await self._db.write(lambda w: _insert_usage(w, row))
+        await self._db.write(lambda w: _insert_usage(w, row), quick=True)
 
     async def finish(
         self, holder: str | None, session_id: str, task_id: int | None, tokens_in: int,
@@ -57,7 +58,7 @@ class LlmLimits:
             _insert_usage(w, row)
             return released
 
-        return await self._db.write(release_and_count)
+        return await self._db.write(release_and_count, quick=True)
 
     async def usage(self, session_id: str) -> SessionUsage:
         return _sum_usage(await self._db.read(lambda conn: _usage_by_task(conn, session_id)))

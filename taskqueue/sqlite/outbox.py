@@ -59,15 +59,16 @@ class StoreDatabase:
     def now(self) -> float:
         return self._clock()
 
-    async def read(self, query: Query[T]) -> T:
-        """Run read-only statements, in one trip to the connection's thread."""
-        return await self.db.read(query)
+    async def read(self, query: Query[T], *, quick: bool = False) -> T:
+        """Run read-only statements, in one trip to the connection's thread (or, `quick`,
+        on the loop: see `Database`)."""
+        return await self.db.read(query, quick=quick)
 
-    async def write(self, change: Change[T]) -> T:
+    async def write(self, change: Change[T], *, quick: bool = False) -> T:
         """Run `change` in one write transaction (one trip to the connection's thread,
-        retried whole while the database is locked) and append the messages it added to
-        its outbox before the commit. `change` runs on that thread: it must not touch the
-        event loop."""
+        retried whole while the database is locked, or, `quick`, on the loop: see
+        `Database`) and append the messages it added to its outbox before the commit.
+        `change` may run on that thread: it must not touch the event loop."""
 
         def transaction(conn: sqlite3.Connection) -> T:
             write = Write(conn, self._clock(), Outbox())
@@ -75,7 +76,7 @@ class StoreDatabase:
             append_messages(conn, write.now, self.sender, write.outbox.messages)
             return result
 
-        return await self.db.write(transaction)
+        return await self.db.write(transaction, quick=quick)
 
 
 def append_messages(

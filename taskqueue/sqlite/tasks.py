@@ -61,7 +61,7 @@ class Tasks:
     async def complete_many(self, completions: Sequence[Completion]) -> list[bool]:
         if not completions:
             return []
-        return await self._db.write(lambda w: _complete_many(w, completions))
+        return await self._db.write(lambda w: _complete_many(w, completions), quick=True)
 
     async def fail(
         self, task_id: int, attempt: int, error: str, *, retry: bool, retry_in: float | None
@@ -71,7 +71,7 @@ class Tasks:
             return now + delay if retry else None
 
         return await self._db.write(
-            lambda w: _end_attempt(w, task_id, attempt, error, retry_at(w.now)))
+            lambda w: _end_attempt(w, task_id, attempt, error, retry_at(w.now)), quick=True)
 
     async def save_checkpoint(self, task_id: int, attempt: int, state: Any) -> bool:
         state_json = to_json(state, f"task {task_id}: checkpoint")
@@ -86,7 +86,7 @@ class Tasks:
         left blank: the task's session channel is known inside the transaction)."""
         fraction = min(1.0, max(0.0, fraction))
         return await self._db.write(
-            lambda w: _set_progress(w, task_id, attempt, fraction, note, also))
+            lambda w: _set_progress(w, task_id, attempt, fraction, note, also), quick=True)
 
     async def cancel(self, task_id: int, reason: str) -> bool:
         def cancel_if_unfinished(w: Write) -> list[int]:

@@ -24,7 +24,7 @@ class Workers:
         await self._db.write(lambda w: _insert(w, worker))
 
     async def heartbeat(self, worker_id: str, beat: WorkerBeat, *, lease_s: float) -> int:
-        return await self._db.write(lambda w: _beat(w, worker_id, beat, lease_s))
+        return await self._db.write(lambda w: _beat(w, worker_id, beat, lease_s), quick=True)
 
     async def set_status(self, worker_id: str, status: WorkerStatus) -> None:
         await self._db.write(lambda w: _set_status(w.conn, worker_id, status))

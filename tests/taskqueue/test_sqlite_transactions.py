@@ -1,5 +1,6 @@
 """How the SQLite store runs a transaction: whole, in one call on the connection's own
-thread, committed or rolled back there, and what a cancelled caller leaves behind."""
+thread (or, a quick one, on the event loop when it can start at once), committed or
+rolled back there, and what a cancelled caller leaves behind."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from taskqueue import StoreError
+from taskqueue.sqlite import connection
 from taskqueue.sqlite.connection import Database
 
 
@@ -128,3 +130,85 @@ async def test_a_closed_database_refuses_work_and_closes_once(db: Database) -> N
 
     with pytest.raises(StoreError, match="closed"):
         await notes(db)
+
+
+async def test_a_quick_call_runs_on_the_loop_when_nothing_waits(db: Database) -> None:
+    here = threading.get_ident()
+
+    written_on = await db.write(lambda _conn: threading.get_ident(), quick=True)
+    read_on = await db.read(lambda _conn: threading.get_ident(), quick=True)
+
+    assert written_on == read_on == here
+
+
+async def test_a_quick_call_waits_its_turn_behind_calls_on_the_thread(db: Database) -> None:
+    started, release = threading.Event(), threading.Event()
+    first = asyncio.create_task(db.write(held_until(started, release, insert_note("first"))))
+    await asyncio.to_thread(started.wait, 10)
+
+    second = asyncio.create_task(db.write(insert_note("second"), quick=True))
+    await asyncio.sleep(0.05)
+    assert not second.done()
+    release.set()
+    await asyncio.gather(first, second)
+
+    assert await notes(db) == ["first", "second"]
+
+
+async def test_a_quick_write_on_a_locked_database_waits_on_the_thread(
+        db: Database, tmp_path: Path) -> None:
+    other = sqlite3.connect(tmp_path / "swarm.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    here = threading.get_ident()
+
+    def insert_where(conn: sqlite3.Connection) -> int:
+        insert_note("quick")(conn)
+        return threading.get_ident()
+
+    writing = asyncio.create_task(db.write(insert_where, quick=True))
+    await asyncio.sleep(0.1)
+    assert not writing.done()
+    other.execute("COMMIT")
+    other.close()
+
+    assert await writing != here
+    assert await notes(db) == ["quick"]
+    assert not await in_transaction(db)
+
+
+async def test_a_failing_quick_write_is_rolled_back_and_raised(db: Database) -> None:
+    def half_then_fail(conn: sqlite3.Connection) -> None:
+        insert_note("half")(conn)
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        await db.write(half_then_fail, quick=True)
+
+    assert await notes(db) == []
+    assert not await in_transaction(db)
+
+
+async def test_quick_writes_are_checkpointed_on_the_thread(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checkpointed_on: list[int] = []
+    real_checkpoint = connection._checkpoint
+
+    def recording(conn: sqlite3.Connection, path: Path) -> None:
+        checkpointed_on.append(threading.get_ident())
+        real_checkpoint(conn, path)
+
+    monkeypatch.setattr(connection, "_checkpoint", recording)
+    for n in range(2 * connection.CHECKPOINT_EVERY + 1):
+        await db.write(insert_note(f"n{n}"), quick=True)
+    await db.read(lambda _conn: None)
+
+    assert len(checkpointed_on) == 2
+    assert threading.get_ident() not in checkpointed_on
+    # Checkpointed: the WAL was copied back and is being reused, not growing.
+    wal_pages = 4096 * 4 * connection.CHECKPOINT_EVERY
+    assert (tmp_path / "swarm.db-wal").stat().st_size < wal_pages
+
+
+async def test_no_commit_checkpoints_by_itself(db: Database) -> None:
+    assert await db.read(lambda conn: conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                         ) == 0
