@@ -106,8 +106,9 @@ async def ask_human(ctx: ToolContext, question: str) -> str:
             "blackboard, which a later task can read")
 
 
-def finish(ctx: ToolContext, summary: str) -> str:
+async def finish(ctx: ToolContext, summary: str) -> str:
     """End this task with a summary of what was done."""
+    # A coroutine, though it never waits: a plain function would take a thread's trip.
     ctx.summary = summary
     return "finished"
 

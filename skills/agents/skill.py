@@ -67,10 +67,10 @@ class Agent(SwarmSkill):
             await trace.save()
             raise Retry(f"agent: the model gave no answer ({exc})") from exc
         trace.ending = outcome.summary if outcome.finished else f"**{outcome.summary}**"
-        await trace.save()
-        note = await asyncio.to_thread(
+        # The trace's end and the note, each fsynced on a thread: at once, not in turn.
+        _, note = await asyncio.gather(trace.save(), asyncio.to_thread(
             ctx.blackboard.write_output, FINDINGS, "agent",
-            f"# {given.goal}\n\n{outcome.summary}\n", [trace.path])
+            f"# {given.goal}\n\n{outcome.summary}\n", [trace.path]))
         return SkillResult(
             summary=outcome.summary[:200],
             files=[note, trace.path],
