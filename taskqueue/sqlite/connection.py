@@ -19,8 +19,9 @@ at once: the thread has nothing queued, and the write lock is free (the busy tim
 0 for it). A few dozen microseconds of SQLite cost the loop less than the trip, whose
 wait on a busy loop was several milliseconds. Otherwise it takes the trip as any call.
 A commit never blocks the loop on the disk: with `synchronous=NORMAL` a commit does not
-fsync, and checkpoints (which do) are not automatic but run on the thread, every
-`CHECKPOINT_EVERY` commits.
+fsync, and checkpoints (which do) are not automatic but run on the thread every
+`CHECKPOINT_EVERY` commits, through a connection of their own, so that quick calls go
+on meanwhile.
 
 Cancellation: a call not yet begun on the thread never runs. A caller cancelled while
 its call runs waits for that call's end before it raises CancelledError. The call itself
@@ -105,6 +106,9 @@ class Database:
         # turn behind them, so that calls still run in the order they were made.
         self._trips = 0
         self._commits = 0
+        self._checkpointing = False
+        # Opened on the thread at the first checkpoint, used there only.
+        self._checkpointer: sqlite3.Connection | None = None
         self.after_commit: Callable[[], None] = lambda: None
 
     @classmethod
@@ -192,25 +196,31 @@ class Database:
                 raise describe_failure(self.path, exc) from exc
             finally:
                 conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        if self._commits >= CHECKPOINT_EVERY:
-            self._checkpoint_soon()
+        if self._checkpoint_due():
+            self._thread.submit(self._checkpoint)
         return True, result
 
-    def _checkpoint_soon(self) -> None:
-        """Queue a checkpoint on the thread now (`_holding` makes it): calls made after
-        it wait their turn behind it, as behind any trip."""
-        loop = asyncio.get_running_loop()
+    def _checkpoint_due(self) -> bool:
+        """Whether to checkpoint now; claims the checkpoint when so. Called by whoever
+        holds the connection."""
+        if self._commits < CHECKPOINT_EVERY or self._checkpointing:
+            return False
+        self._commits = 0
+        self._checkpointing = True
+        return True
 
-        def ended(_done: Future[None]) -> None:
-            # A loop closed meanwhile has nobody left to make calls.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._trip_ended)
-
-        self._trips += 1
-        self._thread.submit(self._holding, lambda: None).add_done_callback(ended)
-
-    def _trip_ended(self) -> None:
-        self._trips -= 1
+    def _checkpoint(self) -> None:
+        """On the thread, through a connection of its own: quick calls go on meanwhile.
+        Copies the WAL into the database as far as readers allow, without waiting for
+        them; a failure is the next checkpoint's to mend, not a call's."""
+        try:
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(self.path, isolation_level=None)
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            logger.warning("checkpoint of %s failed: %s", self.path, exc)
+        finally:
+            self._checkpointing = False
 
     def _commit(self, transaction: Transaction[T], announce: Callable[[], None]) -> T:
         """One write transaction, on whichever thread holds the connection: it ends
@@ -257,16 +267,16 @@ class Database:
         try:
             return await _on(self._thread, lambda: self._holding(work))
         finally:
-            self._trip_ended()
+            self._trips -= 1
 
     def _holding(self, work: Callable[[], T]) -> T:
-        """Run `work` on the connection's thread, holding the connection; checkpoint
-        first when enough commits were made since the last checkpoint."""
+        """Run `work` on the connection's thread, holding the connection; a checkpoint
+        that falls due is queued behind it, not made before its caller hears back."""
         with self._in_use:
-            if self._commits >= CHECKPOINT_EVERY:
-                self._commits = 0
-                _checkpoint(self._conn, self.path)
-            return work()
+            result = work()
+            if self._checkpoint_due():
+                self._thread.submit(self._checkpoint)
+            return result
 
     async def close(self) -> None:
         if self._closed:
@@ -274,9 +284,16 @@ class Database:
         self._closed = True
         try:
             # Queued behind every call already made, so those run to their end first.
-            await _on(self._thread, self._conn.close)
+            await _on(self._thread, self._close_connections)
         finally:
             self._thread.shutdown(wait=False)
+
+    def _close_connections(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
 
 
 async def _on(thread: ThreadPoolExecutor, work: Callable[[], T]) -> T:
@@ -301,15 +318,6 @@ async def _ended(trip: Future[Any]) -> None:
 def _drop_outcome(ended: asyncio.Future[Any]) -> None:
     if not ended.cancelled():
         ended.exception()
-
-
-def _checkpoint(conn: sqlite3.Connection, path: Path) -> None:
-    """Copy the WAL into the database as far as readers allow, without waiting for them.
-    A failure is the next checkpoint's to mend, not the call's that came after it."""
-    try:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except sqlite3.Error as exc:
-        logger.warning("checkpoint of %s failed: %s", path, exc)
 
 
 def _rollback_quietly(conn: sqlite3.Connection) -> None:

@@ -1,6 +1,9 @@
 """A consumer process for the multi-process claim tests (run as a script, not collected).
 
-    python claim_process.py DB WORKER_ID OUT_JSON LEASE_S SLEEP_BATCHES SEED
+    python claim_process.py DB WORKER_ID OUT_JSON LEASE_S SLEEP_BATCHES SEED [GO_FILE]
+
+With GO_FILE, it opens the store, writes OUT_JSON.ready, and waits for GO_FILE before its
+first claim, so that consumers started one after the other claim side by side.
 
 Claims batches of 1–8 tasks of role "r" and completes them (alone or grouped) until every
 task of the database's only session is done, then writes what it claimed and how each
@@ -14,15 +17,21 @@ import asyncio
 import json
 import random
 import sys
+from pathlib import Path
 
 from taskqueue import Completion, SqliteStore, TaskStatus
 
 
 async def consume(path: str, worker: str, lease_s: float, sleep_batches: int,
-                  rng: random.Random) -> dict[str, list[list[int]]]:
+                  rng: random.Random, ready: Path | None, go: Path | None,
+                  ) -> dict[str, list[list[int]]]:
     claimed: list[list[int]] = []
     completed: list[list[int]] = []  # [task, attempt, 1 if it counted else 0]
     async with await SqliteStore.open(path, sender=worker) as store:
+        if ready is not None and go is not None:
+            ready.touch()
+            while not go.exists():  # noqa: ASYNC110 - a file the test writes
+                await asyncio.sleep(0.01)
         [session] = await store.list_sessions()
         batches = 0
         while True:
@@ -37,6 +46,11 @@ async def consume(path: str, worker: str, lease_s: float, sleep_batches: int,
             batches += 1
             if batches <= sleep_batches:
                 await asyncio.sleep(lease_s * 3)
+            else:
+                # The batch's work: without any, one consumer's back-to-back writes hold
+                # the write lock nearly all the time, and SQLite's busy handler is not
+                # fair to the others, which would then rarely claim at all.
+                await asyncio.sleep(0.001)
             if rng.random() < 0.5:
                 done = await store.complete_many(
                     [Completion(task_id=t.id, attempt=t.attempt, result=worker) for t in tasks])
@@ -48,8 +62,9 @@ async def consume(path: str, worker: str, lease_s: float, sleep_batches: int,
 
 def main() -> None:
     path, worker, out, lease_s, sleep_batches, seed = sys.argv[1:7]
+    go = Path(sys.argv[7]) if len(sys.argv) > 7 else None
     report = asyncio.run(consume(path, worker, float(lease_s), int(sleep_batches),
-                                 random.Random(int(seed))))
+                                 random.Random(int(seed)), Path(f"{out}.ready"), go))
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(report, handle)
 

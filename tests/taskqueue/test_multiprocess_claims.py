@@ -36,16 +36,33 @@ async def seed(path: Path, count: int, max_attempts: int = 3) -> tuple[str, list
 
 
 async def start_consumer(
-    path: Path, folder: Path, index: int, sleep_batches: int, lease_s: float
+    path: Path, folder: Path, index: int, sleep_batches: int, lease_s: float,
+    go: Path | None = None,
 ) -> tuple[asyncio.subprocess.Process, Path]:
+    """A consumer; with `go`, it waits for that file before its first claim."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
     out = folder / f"consumer-{index}.json"
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(CONSUMER), str(path), f"w{index}", str(out), str(lease_s),
-        str(sleep_batches), str(1000 + index), env=env,
+        str(sleep_batches), str(1000 + index), *([str(go)] if go else []), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     return process, out
+
+
+async def start_together(consumers: list[tuple[asyncio.subprocess.Process, Path]],
+                         go: Path) -> None:
+    """Let consumers started with `go` claim once every one has opened its store: a
+    consumer can drain the queue before the next one's interpreter has started."""
+    try:
+        async with asyncio.timeout(60):
+            while not all(Path(f"{out}.ready").exists()  # noqa: ASYNC110 - other processes'
+                          for _, out in consumers):
+                await asyncio.sleep(0.01)
+    except BaseException:
+        await stop(consumers)
+        raise
+    go.touch()
 
 
 async def first_claim_by(store: SqliteStore, session_id: str, worker: str) -> None:
@@ -103,7 +120,9 @@ async def test_four_processes_complete_5000_tasks_exactly_once(tmp_path: Path) -
     path = tmp_path / "swarm.db"
     session_id, ids = await seed(path, 5000)
 
-    consumers = [await start_consumer(path, tmp_path, i, 0, 60.0) for i in range(4)]
+    go = tmp_path / "go"
+    consumers = [await start_consumer(path, tmp_path, i, 0, 60.0, go) for i in range(4)]
+    await start_together(consumers, go)
     reports = await finish(consumers, 100)
 
     tasks, messages = await queue_and_bus(path, session_id)

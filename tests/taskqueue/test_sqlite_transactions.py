@@ -191,22 +191,45 @@ async def test_a_failing_quick_write_is_rolled_back_and_raised(db: Database) -> 
 async def test_quick_writes_are_checkpointed_on_the_thread(
         db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     checkpointed_on: list[int] = []
-    real_checkpoint = connection._checkpoint
+    real_checkpoint = Database._checkpoint
 
-    def recording(conn: sqlite3.Connection, path: Path) -> None:
+    def recording(self: Database) -> None:
         checkpointed_on.append(threading.get_ident())
-        real_checkpoint(conn, path)
+        real_checkpoint(self)
 
-    monkeypatch.setattr(connection, "_checkpoint", recording)
-    for n in range(2 * connection.CHECKPOINT_EVERY + 1):
-        await db.write(insert_note(f"n{n}"), quick=True)
-    await db.read(lambda _conn: None)
+    monkeypatch.setattr(Database, "_checkpoint", recording)
+    for block in range(2):
+        for n in range(connection.CHECKPOINT_EVERY):
+            await db.write(insert_note(f"{block}.{n}"), quick=True)
+        await db.read(lambda _conn: None)  # a trip: behind the checkpoint now due
 
     assert len(checkpointed_on) == 2
     assert threading.get_ident() not in checkpointed_on
     # Checkpointed: the WAL was copied back and is being reused, not growing.
     wal_pages = 4096 * 4 * connection.CHECKPOINT_EVERY
     assert (tmp_path / "swarm.db-wal").stat().st_size < wal_pages
+
+
+async def test_quick_writes_go_on_while_a_checkpoint_runs(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    started, release = threading.Event(), threading.Event()
+    real_checkpoint = Database._checkpoint
+
+    def slow(self: Database) -> None:
+        started.set()
+        assert release.wait(10)
+        real_checkpoint(self)
+
+    monkeypatch.setattr(Database, "_checkpoint", slow)
+    for n in range(connection.CHECKPOINT_EVERY):
+        await db.write(insert_note(f"n{n}"), quick=True)
+    assert await asyncio.to_thread(started.wait, 10)
+
+    here = await db.write(lambda _conn: threading.get_ident(), quick=True)
+    release.set()
+
+    assert here == threading.get_ident()
+    assert len(await notes(db)) == connection.CHECKPOINT_EVERY
 
 
 async def test_no_commit_checkpoints_by_itself(db: Database) -> None:
