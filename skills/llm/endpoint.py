@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
+from urllib.request import getproxies
 
 import httpx2
 
@@ -25,6 +26,7 @@ from skills.llm.errors import LLMError, LLMMisconfigured, LLMUnavailable
 from skills.llm.lanes import Lanes
 from skills.llm.limits import CallSlots, CallUsage
 from skills.llm.retries import with_retries
+from skills.llm.streams import transport_on_asyncio
 from skills.llm.tape import Recorder, Replayer, request_key
 from skills.llm.transport import OnText, post_chat
 from skills.llm.wire import DEFAULT_MODEL, request_body
@@ -136,11 +138,14 @@ class ModelEndpoint:
     def _open_pool(self, base_url: str, tls: ssl.SSLContext, size: int) -> httpx2.AsyncClient:
         headers = ({"Authorization": f"Bearer {self.config.api_key}"}
                    if self.config.api_key else {})
+        limits = httpx2.Limits(max_connections=size, max_keepalive_connections=size)
+        # A proxy named in the environment is honoured by httpx2's own transport only.
+        transport = None if getproxies() else transport_on_asyncio(tls, limits)
         try:
             return httpx2.AsyncClient(
                 base_url=base_url, headers=headers, verify=tls,
-                timeout=httpx2.Timeout(self.config.timeout_s),
-                limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size))
+                timeout=httpx2.Timeout(self.config.timeout_s), limits=limits,
+                transport=transport)
         except httpx2.InvalidURL as exc:
             raise LLMMisconfigured(f"base_url {base_url!r}: {exc}") from exc
 
