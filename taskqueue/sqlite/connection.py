@@ -14,7 +14,7 @@ past the busy timeout: contention slows a caller down, it never reaches a user a
 traceback.
 
 A `quick` call (a small transaction on the hot path: a claim, a completion, a progress
-report, a message, a model call's slot) runs on the event loop itself when it can start
+report, a message, a model call's slot, a small plan) runs on the event loop itself when it can start
 at once: the thread has nothing queued, and the write lock is free (the busy timeout is
 0 for it). A few dozen microseconds of SQLite cost the loop less than the trip, whose
 wait on a busy loop was several milliseconds. Otherwise it takes the trip as any call.

@@ -31,6 +31,10 @@ from taskqueue.sqlite.dependencies import (
 from taskqueue.sqlite.enqueue import insert_plan
 from taskqueue.sqlite.outbox import StoreDatabase, Write
 
+# A plan this small (a follow-up, a chase, a spawned task) is a quick call (see
+# `Database`): its transaction takes about as long as one task's.
+QUICK_PLAN_TASKS = 8
+
 _COUNTS = (
     "SELECT session_id, role, status, count(*) AS n FROM tasks "
     "GROUP BY session_id, role, status ORDER BY session_id, role, status"
@@ -56,7 +60,8 @@ class Tasks:
     async def enqueue_plan(self, session_id: str, tasks: Sequence[NewTask]) -> list[int]:
         if not tasks:
             return []
-        return await self._db.write(lambda w: insert_plan(w, session_id, tasks))
+        return await self._db.write(lambda w: insert_plan(w, session_id, tasks),
+                                    quick=len(tasks) <= QUICK_PLAN_TASKS)
 
     async def complete_many(self, completions: Sequence[Completion]) -> list[bool]:
         if not completions:
