@@ -14,14 +14,15 @@ past the busy timeout: contention slows a caller down, it never reaches a user a
 traceback.
 
 A `quick` call (a small transaction on the hot path: a claim, a completion, a progress
-report, a message, a model call's slot, a small plan) runs on the event loop itself when it can start
-at once: the thread has nothing queued, and the write lock is free (the busy timeout is
-0 for it). A few dozen microseconds of SQLite cost the loop less than the trip, whose
-wait on a busy loop was several milliseconds. Otherwise it takes the trip as any call.
-A commit never blocks the loop on the disk: with `synchronous=NORMAL` a commit does not
-fsync, and checkpoints (which do) are not automatic but run on the thread every
-`CHECKPOINT_EVERY` commits, through a connection of their own, so that quick calls go
-on meanwhile.
+report, a message, a model call's slot, a small plan) runs on the event loop itself when
+it can start at once: the thread has nothing queued, and the write lock is free (the
+busy timeout is 0 for it). A few dozen microseconds of SQLite cost the loop less than
+the trip, whose wait on a busy loop was several milliseconds. Otherwise it takes the
+trip as any call, and so do quick writes past their share of the time (see
+`LOOP_WRITE_SHARE`). A commit never blocks the loop on the disk: with
+`synchronous=NORMAL` a commit does not fsync, and checkpoints (which do) are not
+automatic but run on the thread every `CHECKPOINT_EVERY` commits, through a connection
+of their own, so that quick calls go on meanwhile.
 
 Cancellation: a call not yet begun on the thread never runs. A caller cancelled while
 its call runs waits for that call's end before it raises CancelledError. The call itself
@@ -56,6 +57,12 @@ Transaction = Callable[[sqlite3.Connection], T]
 BUSY_TIMEOUT_MS = 5000
 # About SQLite's default of 1,000 WAL pages between checkpoints: a commit writes several.
 CHECKPOINT_EVERY = 250
+# SQLite's write lock is not fair: a waiting process retries at growing intervals and
+# gets in only if the lock is free just then. Writes on the loop, back to back, would
+# hold it nearly all the time; past this share of the time (over bursts of the given
+# length) quick writes take the trip, whose gaps let the others in.
+LOOP_WRITE_SHARE = 0.7
+LOOP_WRITE_BURST_S = 0.002
 # How long a transaction keeps retrying on a locked database before giving up.
 BUSY_DEADLINE_S = 60.0
 
@@ -107,6 +114,9 @@ class Database:
         self._trips = 0
         self._commits = 0
         self._checkpointing = False
+        # A leaky bucket of the time quick writes held the write lock from the loop.
+        self._loop_writing_s = 0.0
+        self._loop_writing_at = time.perf_counter()
         # Opened on the thread at the first checkpoint, used there only.
         self._checkpointer: sqlite3.Connection | None = None
         self.after_commit: Callable[[], None] = lambda: None
@@ -151,7 +161,7 @@ class Database:
         connection's thread (on the loop, for a `quick` one that can start at once),
         retried whole while the database is locked."""
         loop = asyncio.get_running_loop()
-        if quick and self._usable_here():
+        if quick and self._may_write_here():
             ran, result = self._commit_here(transaction)
             if ran:
                 return cast(T, result)
@@ -181,10 +191,21 @@ class Database:
     def _usable_here(self) -> bool:
         return not (self._closed or self._trips or self._in_use.locked())
 
+    def _may_write_here(self) -> bool:
+        """Within the share of time quick writes may hold the write lock from the loop
+        (`LOOP_WRITE_SHARE`, with bursts up to `LOOP_WRITE_BURST_S`): past it, writes
+        take the trip, whose gaps let other processes' writers in."""
+        now = time.perf_counter()
+        self._loop_writing_s = max(
+            0.0, self._loop_writing_s - (now - self._loop_writing_at) * LOOP_WRITE_SHARE)
+        self._loop_writing_at = now
+        return self._loop_writing_s < LOOP_WRITE_BURST_S and self._usable_here()
+
     def _commit_here(self, transaction: Transaction[T]) -> tuple[bool, T | None]:
         """Commit `transaction` on the loop if the write lock is free now; (False, None)
         when it was not, and nothing was done."""
         conn = self._conn
+        started = time.perf_counter()
         with self._in_use:
             conn.execute("PRAGMA busy_timeout=0")
             try:
@@ -196,6 +217,7 @@ class Database:
                 raise describe_failure(self.path, exc) from exc
             finally:
                 conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                self._loop_writing_s += time.perf_counter() - started
         if self._checkpoint_due():
             self._thread.submit(self._checkpoint)
         return True, result

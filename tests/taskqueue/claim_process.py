@@ -46,11 +46,6 @@ async def consume(path: str, worker: str, lease_s: float, sleep_batches: int,
             batches += 1
             if batches <= sleep_batches:
                 await asyncio.sleep(lease_s * 3)
-            else:
-                # The batch's work: without any, one consumer's back-to-back writes hold
-                # the write lock nearly all the time, and SQLite's busy handler is not
-                # fair to the others, which would then rarely claim at all.
-                await asyncio.sleep(0.001)
             if rng.random() < 0.5:
                 done = await store.complete_many(
                     [Completion(task_id=t.id, attempt=t.attempt, result=worker) for t in tasks])
