@@ -376,8 +376,8 @@ def _configure(path: Path, conn: sqlite3.Connection) -> None:
         for pragma in (
             "PRAGMA synchronous=NORMAL",
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-            # Checkpoints fsync: they run on the connection's thread (`_holding`), never
-            # inside a quick commit on the loop.
+            # Checkpoints fsync: they run on the connection's thread through a connection
+            # of their own (`Database._checkpoint`), never inside a commit on the loop.
             "PRAGMA wal_autocheckpoint=0",
             "PRAGMA foreign_keys=ON",
         ):
