@@ -4,7 +4,6 @@ in place; each refused for another task's file, and durable only when asked."""
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from pathlib import Path
 
@@ -24,27 +23,15 @@ MINE = FrontMatter(task=7, attempt=1)
 THEIRS = FrontMatter(task=8, attempt=1)
 
 
-def fsyncs_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What is fsynced from now on: "file" or "folder", in order."""
-    synced: list[str] = []
-    real_fsync = os.fsync
-
-    def recording_fsync(fd: int) -> None:
-        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", recording_fsync)
-    return synced
-
-
 def open_descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
 def test_an_append_adds_at_the_end_unsynced_unless_durable(
-        board: Blackboard, monkeypatch: pytest.MonkeyPatch) -> None:
+        board: Blackboard, fsyncs: list[str]) -> None:
     board.write("traces/t.md", "# Heading\n", MINE)
-    synced = fsyncs_counted(monkeypatch)
+    synced = fsyncs
+    synced.clear()
 
     board.append("traces/t.md", "step 1\n", 7)
     unsynced = list(synced)
@@ -114,9 +101,10 @@ def test_a_file_kept_open_is_checked_once(board: Blackboard,
 
 
 def test_a_started_file_has_front_matter_and_replaces_the_tasks_own(
-        board: Blackboard, monkeypatch: pytest.MonkeyPatch) -> None:
+        board: Blackboard, fsyncs: list[str]) -> None:
     board.write("traces/t.md", "# An earlier attempt's, much longer\n", MINE)
-    synced = fsyncs_counted(monkeypatch)
+    synced = fsyncs
+    synced.clear()
 
     appending = board.start_append("traces/t.md", "# Heading\n", MINE)
     appending.add("step 1\n")

@@ -62,20 +62,10 @@ def test_text_that_cannot_be_encoded_creates_no_file(board: Blackboard) -> None:
     assert _all_names(board.path / "findings") == []
 
 
-def test_write_fsyncs_the_file_and_its_folder(
-    board: Blackboard, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    synced: list[str] = []
-    real_fsync = os.fsync
-
-    def recording_fsync(fd: int) -> None:
-        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", recording_fsync)
+def test_write_fsyncs_the_file_and_its_folder(board: Blackboard, fsyncs: list[str]) -> None:
     board.write("findings/a.md", "body")
 
-    assert synced == ["file", "folder"]
+    assert fsyncs == ["file", "folder"]
 
 
 def test_written_file_respects_the_umask(board: Blackboard) -> None:
