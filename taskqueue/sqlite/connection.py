@@ -1,12 +1,13 @@
 """Opening the database and running transactions on it.
 
 One sqlite3 connection per store, owned by one thread of its own: the connection is
-opened on that thread and used only there. A transaction is a plain function over the
-connection, and runs there whole, as one call: BEGIN IMMEDIATE, the function, COMMIT (or
-ROLLBACK on any exception). So a write costs one trip from the event loop to the thread
-and back, however many statements it holds, and no lock is held across turns of the
-event loop; the thread runs one call at a time, in the order they were made, so two
-transactions never interleave.
+opened on that thread and used there, or by the event loop for a quick call (below),
+never by both at once. A transaction is a plain function over the connection, and runs
+there whole, as one call: BEGIN IMMEDIATE, the function, COMMIT (or ROLLBACK on any
+exception). So a write costs one trip from the event loop to the thread and back,
+however many statements it holds, and no lock is held across turns of the event loop;
+the thread runs one call at a time, in the order they were made, so two transactions
+never interleave.
 
 A write starts with `BEGIN IMMEDIATE` (the write lock is taken up front, so two writers
 never deadlock upgrading read locks) and is retried whole when the database stays locked
@@ -394,7 +395,7 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     for flags in ("mode=ro", "immutable=1"):
         try:
             conn = sqlite3.connect(f"{uri}?{flags}", uri=True, isolation_level=None,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
+                                   timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         except sqlite3.Error as exc:
             last = exc
             continue

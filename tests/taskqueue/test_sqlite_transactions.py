@@ -247,3 +247,17 @@ async def test_quick_writes_back_to_back_leave_the_loop_for_the_trip_at_times(
     here = threading.get_ident()
     assert here in ran_on
     assert any(thread != here for thread in ran_on)
+
+
+async def test_a_read_only_database_answers_quick_reads_on_the_loop(
+        db: Database, tmp_path: Path) -> None:
+    await db.write(insert_note("kept"))
+    copy = await Database.open(tmp_path / "swarm.db", read_only=True)
+    try:
+        read = await copy.read(
+            lambda conn: ([row[0] for row in conn.execute("SELECT text FROM notes")],
+                          threading.get_ident()), quick=True)
+    finally:
+        await copy.close()
+
+    assert read == (["kept"], threading.get_ident())
