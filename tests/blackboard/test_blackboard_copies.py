@@ -48,6 +48,20 @@ async def _put(store: SqliteStore, session_id: str, path: str, text: str) -> int
     return await store.put_blackboard_file(session_id, path, text)
 
 
+async def _session_put(store: SqliteStore, tmp_path: Path, files: dict[str, str]
+                       ) -> Blackboard:
+    """A new session with `files` put in the store in order, and this host's board for
+    it (not created)."""
+    session = await store.create_session("r", {})
+    for path, text in files.items():
+        await _put(store, session.id, path, text)
+    return Blackboard(tmp_path / "blackboard", session.id)
+
+
+def _findings(count: int) -> dict[str, str]:
+    return {f"findings/f{n}.md": f"finding {n}\n" for n in range(count)}
+
+
 async def test_files_put_by_one_host_are_copied_whole_to_another(
     sqlite_store: SqliteStore, tmp_path: Path,
 ) -> None:
@@ -71,19 +85,17 @@ async def test_files_put_by_one_host_are_copied_whole_to_another(
 async def test_a_restarted_copier_starts_from_the_mark_its_host_kept(
     sqlite_store: SqliteStore, tmp_path: Path,
 ) -> None:
-    session = await sqlite_store.create_session("r", {})
-    for n in range(COPY_BATCH + 5):
-        await _put(sqlite_store, session.id, f"findings/f{n}.md", f"finding {n}\n")
-    board = Blackboard(tmp_path / "blackboard", session.id)
+    board = await _session_put(sqlite_store, tmp_path, _findings(COPY_BATCH + 5))
     mark = await HostCopy(sqlite_store, board).update()
     assert mark == COPY_BATCH + 5
     # A file removed by hand is not brought back: nothing before the mark is read again.
     (board.path / "findings" / "f0.md").unlink()
-    new = await _put(sqlite_store, session.id, "findings/late.md", "late\n")
+    new = await _put(sqlite_store, board.session_id, "findings/late.md", "late\n")
 
     # Another process of the same home (a worker restarted after a SIGKILL).
     source = CountingSource(sqlite_store)
-    assert await HostCopy(source, Blackboard(tmp_path / "blackboard", session.id)).update() == new
+    again = Blackboard(tmp_path / "blackboard", board.session_id)
+    assert await HostCopy(source, again).update() == new
 
     assert source.reads[0] == (mark, 1)
     assert source.files_read == 1
@@ -95,15 +107,13 @@ async def test_a_restarted_copier_starts_from_the_mark_its_host_kept(
 async def test_a_file_put_again_is_copied_again_with_its_new_text(
     sqlite_store: SqliteStore, tmp_path: Path,
 ) -> None:
-    session = await sqlite_store.create_session("r", {})
-    await _put(sqlite_store, session.id, "plan.md", "first plan\n")
-    await _put(sqlite_store, session.id, "findings/a.md", "a\n")
-    board = Blackboard(tmp_path / "blackboard", session.id)
+    board = await _session_put(sqlite_store, tmp_path,
+                               {"plan.md": "first plan\n", "findings/a.md": "a\n"})
     await HostCopy(sqlite_store, board).update()
     assert board.read_text("plan.md") == "first plan\n"
 
     # Rewritten after the mark: the store moves it to a new, higher sequence number.
-    again = await _put(sqlite_store, session.id, "plan.md", "second plan\n")
+    again = await _put(sqlite_store, board.session_id, "plan.md", "second plan\n")
     assert again > copied_mark(board)
     source = CountingSource(sqlite_store)
     await HostCopy(source, board).update()
@@ -116,10 +126,8 @@ async def test_a_file_put_again_is_copied_again_with_its_new_text(
 async def test_the_mark_and_its_lock_are_neither_listed_nor_reachable(
     sqlite_store: SqliteStore, tmp_path: Path,
 ) -> None:
-    session = await sqlite_store.create_session("r", {})
-    await _put(sqlite_store, session.id, "context.md", "request\n")
-    await _put(sqlite_store, session.id, "findings/a.md", "a\n")
-    board = Blackboard(tmp_path / "blackboard", session.id)
+    board = await _session_put(sqlite_store, tmp_path,
+                               {"context.md": "request\n", "findings/a.md": "a\n"})
     board.create()
     await HostCopy(sqlite_store, board).update()
     assert (board.path / COPY_MARK).is_file()
@@ -141,10 +149,7 @@ async def test_the_mark_and_its_lock_are_neither_listed_nor_reachable(
 async def test_a_copy_cut_short_leaves_the_mark_at_the_last_whole_batch(
     sqlite_store: SqliteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    session = await sqlite_store.create_session("r", {})
-    for n in range(COPY_BATCH + 5):
-        await _put(sqlite_store, session.id, f"findings/f{n}.md", f"finding {n}\n")
-    board = Blackboard(tmp_path / "blackboard", session.id)
+    board = await _session_put(sqlite_store, tmp_path, _findings(COPY_BATCH + 5))
     real_write_copy = Blackboard.write_copy
 
     def dies_on_the_second_batch(self: Blackboard, path: str, text: str) -> Path:
@@ -169,13 +174,11 @@ async def test_a_copy_cut_short_leaves_the_mark_at_the_last_whole_batch(
 async def test_copiers_of_one_host_take_turns_and_copy_each_file_once(
     sqlite_store: SqliteStore, tmp_path: Path,
 ) -> None:
-    session = await sqlite_store.create_session("r", {})
-    for n in range(3 * COPY_BATCH):
-        await _put(sqlite_store, session.id, f"findings/f{n}.md", f"finding {n}\n")
+    board = await _session_put(sqlite_store, tmp_path, _findings(3 * COPY_BATCH))
     sources = [CountingSource(sqlite_store) for _ in range(4)]
     # Each with a board of its own, as separate processes have: only the lock on disk
     # is shared.
-    copies = [HostCopy(s, Blackboard(tmp_path / "blackboard", session.id)) for s in sources]
+    copies = [HostCopy(s, Blackboard(board.path.parent, board.session_id)) for s in sources]
 
     marks = await asyncio.gather(*(c.update() for c in copies))
 
@@ -201,8 +204,7 @@ async def test_an_update_with_nothing_new_asks_the_store_once_and_takes_no_lock(
 ) -> None:
     """A worker updates its copy before every attempt: when nothing was put since, that
     must cost one question, not the host's lock (which its other workers wait for)."""
-    session = await sqlite_store.create_session("r", {})
-    board = Blackboard(tmp_path / "blackboard", session.id)
+    board = await _session_put(sqlite_store, tmp_path, {})
     board.create()
     copy = HostCopy(sqlite_store, board)
 
@@ -210,7 +212,7 @@ async def test_an_update_with_nothing_new_asks_the_store_once_and_takes_no_lock(
         assert await copy.update() == 0
 
     assert not (board.path / COPY_LOCK).exists()
-    await _put(sqlite_store, session.id, "findings/a.md", "a\n")
+    await _put(sqlite_store, board.session_id, "findings/a.md", "a\n")
     assert await copy.update() == 1
     assert (board.path / COPY_LOCK).exists()
 
@@ -218,8 +220,7 @@ async def test_an_update_with_nothing_new_asks_the_store_once_and_takes_no_lock(
 async def test_the_tasks_of_one_claim_share_an_update_begun_since_the_claim(
     sqlite_store: SqliteStore, tmp_path: Path,
 ) -> None:
-    session = await sqlite_store.create_session("r", {})
-    board = Blackboard(tmp_path / "blackboard", session.id)
+    board = await _session_put(sqlite_store, tmp_path, {})
     board.create()
     source = CountingSource(sqlite_store)
     copy = HostCopy(source, board)
@@ -231,6 +232,6 @@ async def test_the_tasks_of_one_claim_share_an_update_begun_since_the_claim(
     assert source.asked == 1
 
     # Put after that update began: a task claimed since must not be served by it.
-    await _put(sqlite_store, session.id, "findings/a.md", "a\n")
+    await _put(sqlite_store, board.session_id, "findings/a.md", "a\n")
     assert await copy.update(fresh_since=time.monotonic()) == 1
     assert board.read_text("findings/a.md") == "a\n"
